@@ -1,0 +1,94 @@
+/*! Affitor tracker loader: https://github.com/affitor. Installs window.affitor at once, so
+    calls made now are queued; then loads the WebAssembly tracker from next to this file and
+    hands the calls over. All tracking logic lives in the WebAssembly module. */
+(function (w, d) {
+  var api = w.affitor;
+  if (api && api.version) return; // a second copy of the tag changes nothing
+
+  // currentScript is only set while this file first runs: keep it for the tracker.
+  var tag = d.currentScript || d.querySelector('script[src*="affitor-tracker"]');
+  var calls = []; // [method, arguments, resolve] of calls made before the tracker took over
+  var ready;
+
+  function queued(method) {
+    return function () {
+      var args = arguments;
+      return new Promise(function (resolve) {
+        calls.push([method, args, resolve]);
+      });
+    };
+  }
+
+  // The tracker's answers must never throw into the page, whatever happens inside it.
+  function safe(f, fallback) {
+    return function (a, b) {
+      try {
+        return f(a, b);
+      } catch (e) {
+        console.error('[Affitor]', e);
+        return fallback();
+      }
+    };
+  }
+
+  function failed(error) {
+    return function () {
+      return Promise.resolve({ ok: false, error: error });
+    };
+  }
+
+  function handOver() {
+    for (var i = 0; i < calls.length; i++) calls[i][2](api[calls[i][0]].apply(api, calls[i][1]));
+    calls = [];
+    ready(api);
+  }
+
+  api = w.affitor = {
+    version: '__VERSION__',
+    signup: queued('signup'),
+    getClickId: function () {
+      return null;
+    },
+    getData: function () {
+      return { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
+    }
+  };
+  api.ready = new Promise(function (resolve) {
+    ready = resolve;
+  });
+
+  function url(file) {
+    return new URL(file + '?v=__BUILD__', (tag && tag.src) || d.baseURI).href;
+  }
+
+  import(url('affitor_tracker.js'))
+    .then(function (m) {
+      return m.default({ module_or_path: url('affitor_tracker_bg.wasm') }).then(function () {
+        m.start(tag, w.affitorQueue);
+        var queue = (w.affitorQueue = w.affitorQueue || []);
+        if (Array.isArray(queue)) {
+          queue.push = function () {
+            for (var i = 0; i < arguments.length; i++) m.run(arguments[i]);
+            return 0;
+          };
+        }
+        api.signup = safe(m.signup, failed('internal error'));
+        api.getClickId = safe(m.getClickId, function () {
+          return null;
+        });
+        api.getData = safe(m.getData, api.getData);
+        handOver();
+      });
+    })
+    .catch(function (e) {
+      var csp = /Content.Security.Policy|unsafe-eval/i.test(e && e.message);
+      console.error(
+        '[Affitor] ' +
+          (csp
+            ? "this page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src so that signups are tracked"
+            : 'the tracker could not load: ' + e)
+      );
+      api.signup = failed(csp ? 'blocked by Content-Security-Policy' : 'tracker not loaded');
+      handOver();
+    });
+})(window, document);

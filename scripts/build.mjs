@@ -1,0 +1,80 @@
+// Builds dist/ from the Rust crate and the loader:
+//   cargo (wasm32, release) → wasm-bindgen --target web → wasm-opt -Oz → dist/
+// and minifies the wasm-bindgen glue and the loader with esbuild.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const run = (cmd, args, env = {}) =>
+  execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+
+// The features wasm-bindgen's output uses. binaryen's defaults corrupt it, and
+// --all-features emits instructions Chromium rejects (see README, "Building").
+export const WASM_OPT_FEATURES = [
+  '--enable-reference-types', '--enable-call-indirect-overlong', '--enable-bulk-memory',
+  '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  '--enable-multivalue', '--enable-mutable-globals',
+];
+
+// Nightly rebuilds core and alloc with panic=immediate-abort: a panic becomes a trap, and
+// core's panic-message formatting (~7 KB of wasm) disappears. Stable is the fallback.
+function compile() {
+  const target = ['--release', '--target', 'wasm32-unknown-unknown'];
+  if (process.env.AFFITOR_STABLE !== '1') {
+    try {
+      // --config appends to the rustflags of .cargo/config.toml (stack and memory size).
+      run('cargo', [
+        '+nightly', 'build', ...target, '-Zbuild-std=core,alloc', '--target-dir', 'target/nightly',
+        '--config', 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options","-Cpanic=immediate-abort"]',
+      ]);
+      return 'target/nightly/wasm32-unknown-unknown/release/affitor_tracker.wasm';
+    } catch {
+      console.warn('[build] nightly build-std failed; building with stable Rust (the wasm will be ~7 KB larger)');
+    }
+  }
+  run('cargo', ['build', ...target]);
+  return 'target/wasm32-unknown-unknown/release/affitor_tracker.wasm';
+}
+
+const out = join(root, 'dist');
+const tmp = join(root, 'target', 'bindgen');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+
+const wasm = compile();
+rmSync(tmp, { recursive: true, force: true });
+run('wasm-bindgen', [
+  wasm,
+  '--target', 'web', '--out-dir', tmp, '--no-typescript', '--omit-default-module-path',
+]);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+run(bin('wasm-opt'), [
+  join(tmp, 'affitor_tracker_bg.wasm'), '-Oz', '--strip-debug', '--strip-producers', ...WASM_OPT_FEATURES,
+  '-o', join(out, 'affitor_tracker_bg.wasm'),
+]);
+
+const glue = transformSync(readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'), {
+  format: 'esm', minify: true, target: 'es2020',
+}).code;
+writeFileSync(join(out, 'affitor_tracker.js'), glue);
+
+// The loader asks for the glue and the wasm with this build's hash, so a browser never
+// pairs a cached old module with a new loader.
+const build = createHash('sha256')
+  .update(glue)
+  .update(readFileSync(join(out, 'affitor_tracker_bg.wasm')))
+  .digest('hex')
+  .slice(0, 10);
+const loader = readFileSync(join(root, 'loader', 'affitor-tracker.js'), 'utf8')
+  .replaceAll('__VERSION__', version)
+  .replaceAll('__BUILD__', build);
+const min = transformSync(loader, { minify: true, target: 'es2017', legalComments: 'none' }).code;
+writeFileSync(join(out, 'affitor-tracker.js'), min);
+
+console.log(`built dist/ (version ${version}, build ${build})`);
+run('node', [join(root, 'scripts', 'size.mjs')]);

@@ -1,0 +1,292 @@
+//! The `data-affitor-*` attributes of the script tag (CONTRACT.md §1).
+
+use crate::text::{self, cat};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+pub const DEFAULT_API_BASE: &str = "https://api.affitor.com";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The program id as canonical decimal digits, ready to be written as a JSON number.
+    pub program_id: Option<String>,
+    /// Origin (and optional path prefix) of the tracking API, without a trailing slash.
+    pub api_base: String,
+    pub debug: bool,
+    pub test_mode: bool,
+    pub cookie_domain: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            program_id: None,
+            api_base: String::from(DEFAULT_API_BASE),
+            debug: false,
+            test_mode: false,
+            cookie_domain: None,
+        }
+    }
+}
+
+/// Something wrong in the tag, reported once on the console; the tracker runs on regardless.
+#[derive(Debug, PartialEq)]
+pub enum Problem {
+    MissingProgramId,
+    BadProgramId(String),
+    BadApiBase(String),
+    BadCookieDomain(String),
+}
+
+impl Problem {
+    pub fn message(&self) -> String {
+        let (text, value) = match self {
+            Problem::MissingProgramId => (
+                "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag. Events are still sent, without program_id.",
+                "",
+            ),
+            Problem::BadProgramId(v) => ("the program id must be a number, ignoring: ", v.as_str()),
+            Problem::BadApiBase(v) => (
+                "data-affitor-api-base must be an https: URL (or http: on localhost/127.0.0.1); using https://api.affitor.com instead of: ",
+                v.as_str(),
+            ),
+            Problem::BadCookieDomain(v) => (
+                "data-affitor-cookie-domain is not a domain name, ignoring: ",
+                v.as_str(),
+            ),
+        };
+        cat(&[text, value])
+    }
+}
+
+/// Reads the configuration through `attr` (the script tag's attributes, by full name);
+/// `global_program_id` is `window.AFFITOR_PROGRAM_ID` as text, the fallback program id.
+pub fn parse(
+    attr: impl Fn(&str) -> Option<String>,
+    global_program_id: Option<String>,
+) -> (Config, Vec<Problem>) {
+    let mut c = Config::default();
+    let mut problems = Vec::new();
+
+    let id = attr("data-affitor-program-id")
+        .or_else(|| attr("data-affitor-program"))
+        .or(global_program_id)
+        .filter(|v| !v.trim_ascii().is_empty());
+    match id {
+        None => problems.push(Problem::MissingProgramId),
+        Some(v) => match program_id(&v) {
+            Some(id) => c.program_id = Some(id),
+            None => problems.push(Problem::BadProgramId(v)),
+        },
+    }
+    if let Some(v) = attr("data-affitor-api-base") {
+        match api_base(&v) {
+            Some(base) => c.api_base = base,
+            None => problems.push(Problem::BadApiBase(v)),
+        }
+    }
+    c.debug = attr("data-affitor-debug").is_some_and(|v| flag(&v));
+    c.test_mode = attr("data-affitor-test-mode").is_some_and(|v| flag(&v));
+    if let Some(v) = attr("data-affitor-cookie-domain").filter(|v| !v.trim_ascii().is_empty()) {
+        match cookie_domain(&v) {
+            Some(d) => c.cookie_domain = Some(d),
+            None => problems.push(Problem::BadCookieDomain(v)),
+        }
+    }
+    (c, problems)
+}
+
+/// `"true"` (any case), `"1"`, or a bare attribute turns a switch on.
+fn flag(v: &str) -> bool {
+    let v = v.trim_ascii();
+    v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true")
+}
+
+/// Up to 15 decimal digits (so it stays exact as a JavaScript number), leading zeros dropped.
+pub fn program_id(v: &str) -> Option<String> {
+    let v = v.trim_ascii();
+    if v.is_empty() || v.len() > 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = v.trim_start_matches('0');
+    Some(String::from(if digits.is_empty() { "0" } else { digits }))
+}
+
+/// An `https:` URL, or `http:` on a loopback host; no credentials, query or fragment.
+pub fn api_base(v: &str) -> Option<String> {
+    let mut v = v.trim_ascii();
+    while let Some(rest) = v.strip_suffix('/') {
+        v = rest;
+    }
+    let lower = v.to_ascii_lowercase();
+    let (secure, rest) = match lower.strip_prefix("https://") {
+        Some(rest) => (true, rest),
+        None => (false, lower.strip_prefix("http://")?),
+    };
+    if text::has_any(rest, b"?#@ \\") {
+        return None;
+    }
+    let authority = text::split(rest, b'/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => text::split(v6, b']').next().unwrap_or(""),
+        None => text::split(authority, b':').next().unwrap_or(""),
+    };
+    if host.is_empty() || !(secure || is_loopback(host)) {
+        return None;
+    }
+    // Keep the scheme lower-case but the path as written: a proxy path may be case-sensitive.
+    let scheme = if secure { "https://" } else { "http://" };
+    Some(cat(&[scheme, v.get(scheme.len()..)?]))
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host == "::1"
+        || host.strip_prefix("127.").is_some_and(|r| {
+            text::split(r, b'.').count() == 3 && text::split(r, b'.').all(is_octet)
+        })
+}
+
+fn is_octet(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A domain name with an optional leading dot, lower-cased.
+fn cookie_domain(v: &str) -> Option<String> {
+    let v = v.trim_ascii().to_ascii_lowercase();
+    let name = v.strip_prefix('.').unwrap_or(&v);
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && text::split(name, b'.').all(|label| !label.is_empty());
+    if ok { Some(v) } else { None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn tag(attrs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let attrs: Vec<(String, String)> = attrs
+            .iter()
+            .map(|(k, v)| (String::from(*k), String::from(*v)))
+            .collect();
+        move |name| {
+            attrs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn reads_every_attribute() {
+        let (c, problems) = parse(
+            tag(&[
+                ("data-affitor-program-id", "42"),
+                ("data-affitor-api-base", "http://127.0.0.1:8080/"),
+                ("data-affitor-debug", "true"),
+                ("data-affitor-test-mode", "TRUE"),
+                ("data-affitor-cookie-domain", ".Example.com"),
+            ]),
+            None,
+        );
+        assert_eq!(problems, vec![]);
+        assert_eq!(c.program_id.as_deref(), Some("42"));
+        assert_eq!(c.api_base, "http://127.0.0.1:8080");
+        assert!(c.debug && c.test_mode);
+        assert_eq!(c.cookie_domain.as_deref(), Some(".example.com"));
+    }
+
+    #[test]
+    fn defaults_and_the_missing_program_id() {
+        let (c, problems) = parse(tag(&[]), None);
+        assert_eq!(problems, vec![Problem::MissingProgramId]);
+        assert_eq!(c.api_base, DEFAULT_API_BASE);
+        assert!(!c.debug && !c.test_mode && c.program_id.is_none());
+        assert!(
+            Problem::MissingProgramId
+                .message()
+                .contains("data-affitor-program-id")
+        );
+    }
+
+    #[test]
+    fn program_id_alias_and_global_fallback() {
+        let (c, _) = parse(tag(&[("data-affitor-program", "7")]), Some("9".into()));
+        assert_eq!(c.program_id.as_deref(), Some("7"));
+        let (c, p) = parse(tag(&[]), Some("9".into()));
+        assert_eq!((c.program_id.as_deref(), p.len()), (Some("9"), 0));
+    }
+
+    #[test]
+    fn program_id_must_be_a_safe_integer() {
+        assert_eq!(program_id(" 042 ").as_deref(), Some("42"));
+        assert_eq!(program_id("0").as_deref(), Some("0"));
+        for bad in ["", "4.2", "-1", "abc", "1e3", "1234567890123456"] {
+            assert_eq!(program_id(bad), None, "{bad}");
+        }
+        let (c, p) = parse(tag(&[("data-affitor-program-id", "abc")]), None);
+        assert_eq!(c.program_id, None);
+        assert_eq!(p, vec![Problem::BadProgramId("abc".into())]);
+    }
+
+    #[test]
+    fn api_base_is_https_or_loopback_http() {
+        let ok = [
+            ("https://api.affitor.com", "https://api.affitor.com"),
+            (
+                "HTTPS://Proxy.example.com/Affitor/",
+                "https://Proxy.example.com/Affitor",
+            ),
+            ("http://localhost:8080", "http://localhost:8080"),
+            ("http://127.0.0.1", "http://127.0.0.1"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+            ("http://dev.localhost", "http://dev.localhost"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(api_base(input).as_deref(), Some(want), "{input}");
+        }
+        for bad in [
+            "http://api.affitor.com",
+            "http://127.0.0.1.evil.com",
+            "http://localhost@evil.com",
+            "ftp://x",
+            "javascript:alert(1)",
+            "//api.affitor.com",
+            "https://",
+            "https://x.com?a=1",
+        ] {
+            assert_eq!(api_base(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_api_base_keeps_the_default() {
+        let (c, p) = parse(
+            tag(&[
+                ("data-affitor-program-id", "1"),
+                ("data-affitor-api-base", "http://evil.com"),
+            ]),
+            None,
+        );
+        assert_eq!(c.api_base, DEFAULT_API_BASE);
+        assert!(matches!(p[..], [Problem::BadApiBase(_)]));
+    }
+
+    #[test]
+    fn switches_accept_bare_attributes() {
+        assert!(flag("") && flag("true") && flag("1"));
+        assert!(!flag("false") && !flag("no"));
+    }
+
+    #[test]
+    fn cookie_domain_must_be_a_name() {
+        assert_eq!(cookie_domain("example.com").as_deref(), Some("example.com"));
+        assert_eq!(cookie_domain("a b"), None);
+        assert_eq!(cookie_domain(".."), None);
+    }
+}

@@ -1,0 +1,60 @@
+//! Identifiers made in the browser: the per-page-load session id.
+
+use alloc::string::String;
+
+/// Appends `n` in base 36 (`0-9a-z`).
+pub fn base36(mut n: u64, out: &mut String) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut buf = [0u8; 13];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n % 36) as usize];
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
+/// `s_<time>_<random>`: unique per page load, with the load time readable in it. `random`
+/// values are from `Math.random()` (0 ≤ r < 1), which is all a session id needs.
+pub fn session_id(now_ms: f64, r1: f64, r2: f64) -> String {
+    let mut s = String::from("s_");
+    base36(now_ms as u64, &mut s);
+    s.push('_');
+    // 2 × 40 bits of randomness, well within an f64's 52-bit mantissa.
+    base36((r1 * (1u64 << 40) as f64) as u64, &mut s);
+    base36((r2 * (1u64 << 40) as f64) as u64, &mut s);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base36_digits() {
+        let mut s = String::new();
+        base36(0, &mut s);
+        s.push(' ');
+        base36(35, &mut s);
+        s.push(' ');
+        base36(36 * 36, &mut s);
+        s.push(' ');
+        base36(u64::MAX, &mut s);
+        assert_eq!(s, "0 z 100 3w5e11264sgsf");
+    }
+
+    #[test]
+    fn session_ids_differ_with_the_random_input() {
+        let a = session_id(1_714_000_000_000.0, 0.1, 0.2);
+        let b = session_id(1_714_000_000_000.0, 0.1, 0.3);
+        assert!(a.starts_with("s_lvefcg74_"), "{a}");
+        assert_ne!(a, b);
+        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'));
+    }
+}

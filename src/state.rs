@@ -1,0 +1,29 @@
+//! What the tracker knows for the life of the page, set once by `start`.
+
+use crate::config::Config;
+use alloc::string::String;
+use core::cell::RefCell;
+
+pub struct Tracker {
+    pub config: Config,
+    /// One id per page load (CONTRACT.md §4 `session_id`).
+    pub session_id: String,
+}
+
+/// Global state for a single-threaded wasm module.
+struct Global(RefCell<Option<Tracker>>);
+// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
+unsafe impl Sync for Global {}
+
+static TRACKER: Global = Global(RefCell::new(None));
+
+pub fn init(t: Tracker) {
+    if let Ok(mut slot) = TRACKER.0.try_borrow_mut() {
+        *slot = Some(t);
+    }
+}
+
+/// Runs `f` with the tracker, if `start` has run.
+pub fn with<R>(f: impl FnOnce(&Tracker) -> R) -> Option<R> {
+    TRACKER.0.try_borrow().ok()?.as_ref().map(f)
+}

@@ -1,0 +1,49 @@
+//! Byte-level string helpers. Every separator the tracker splits on is ASCII, so working on
+//! bytes is exact, and it keeps core's Unicode tables and searchers out of the wasm.
+
+use alloc::string::String;
+
+/// Joins `parts` into one new string.
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// Splits `s` at every `sep` byte (an ASCII character).
+pub fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
+    debug_assert!(sep.is_ascii());
+    s.as_bytes().split(move |&b| b == sep).map(|part| {
+        // SAFETY: `s` is UTF-8 and `sep` is ASCII, so each part starts and ends on a
+        // character boundary.
+        unsafe { core::str::from_utf8_unchecked(part) }
+    })
+}
+
+/// The part before the first `sep`, and the part after it.
+pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == sep)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
+pub fn has_any(s: &str, bytes: &[u8]) -> bool {
+    s.bytes().any(|b| bytes.contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn splits_on_ascii_bytes_only() {
+        let parts: Vec<&str> = split("a;é;;b", b';').collect();
+        assert_eq!(parts, ["a", "é", "", "b"]);
+        assert_eq!(split_once("k=v=w", b'='), Some(("k", "v=w")));
+        assert_eq!(split_once("kv", b'='), None);
+        assert_eq!(cat(&["a", "", "bc"]), "abc");
+        assert!(has_any("a?b", b"#?") && !has_any("ab", b"#?"));
+    }
+}
