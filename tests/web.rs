@@ -1,6 +1,157 @@
-//! Browser glue tests, run by wasm-bindgen-test in headless Chromium.
+//! Browser glue tests, run by wasm-bindgen-test in headless Chromium:
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --features std --test web`.
+//! They exercise what needs a real page: `document.cookie`, the script tag, the queue, the
+//! result objects, and a request that fails.
+use affitor_tracker::{api, cookie, page};
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+use web_sys::HtmlDocument;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
+fn document() -> HtmlDocument {
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+fn set_cookie(line: &str) {
+    document().set_cookie(line).unwrap();
+}
+
+fn clear_cookies() {
+    for name in [
+        cookie::CLICK_ID,
+        cookie::CLICK_IDS,
+        cookie::AFF_URL,
+        cookie::LEGACY_CLICK_ID,
+    ] {
+        set_cookie(&[name, "=; path=/; max-age=0"].concat());
+    }
+}
+
+fn field(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &key.into()).unwrap()
+}
+
+/// Starts the tracker as the loader would, from a script tag with these attributes.
+fn start_with(attrs: &[(&str, &str)]) {
+    let tag = document().create_element("script").unwrap();
+    for (k, v) in attrs {
+        tag.set_attribute(k, v).unwrap();
+    }
+    api::start(tag.into(), JsValue::UNDEFINED);
+}
+
 #[wasm_bindgen_test]
-fn placeholder() {}
+fn reads_awkward_cookie_values_intact() {
+    clear_cookies();
+    let value = "a;b=c%d é😀";
+    set_cookie(&[cookie::CLICK_ID, "=", &cookie::encode(value), "; path=/"].concat());
+    assert_eq!(cookie::click_id(&page::cookies()).as_deref(), Some(value));
+    assert_eq!(api::get_click_id(), JsValue::from_str(value));
+    clear_cookies();
+}
+
+#[wasm_bindgen_test]
+fn click_id_is_null_without_cookies_and_falls_back_to_the_legacy_one() {
+    clear_cookies();
+    assert!(api::get_click_id().is_null());
+    set_cookie("customer_code=legacy_1; path=/");
+    assert_eq!(api::get_click_id(), JsValue::from_str("legacy_1"));
+    set_cookie("affitor_click_id=new_2; path=/");
+    assert_eq!(api::get_click_id(), JsValue::from_str("new_2"));
+    clear_cookies();
+}
+
+#[wasm_bindgen_test]
+fn get_data_reflects_cookies_and_config() {
+    clear_cookies();
+    start_with(&[("data-affitor-program-id", "42")]);
+    let data: JsValue = api::get_data().into();
+    assert_eq!(field(&data, "hasAttribution"), JsValue::FALSE);
+    assert!(field(&data, "clickId").is_null());
+    assert!(field(&data, "affiliateUrl").is_null());
+    assert_eq!(field(&data, "programId"), JsValue::from_str("42"));
+    set_cookie("affitor_click_id=cust_42_1; path=/");
+    set_cookie("affitor_aff_url=https%3A%2F%2Fs.example%2F%3Faff%3DP; path=/");
+    let data: JsValue = api::get_data().into();
+    assert_eq!(field(&data, "hasAttribution"), JsValue::TRUE);
+    assert_eq!(field(&data, "clickId"), JsValue::from_str("cust_42_1"));
+    assert_eq!(
+        field(&data, "affiliateUrl"),
+        JsValue::from_str("https://s.example/?aff=P")
+    );
+    clear_cookies();
+}
+
+#[wasm_bindgen_test]
+async fn bad_arguments_resolve_to_a_failure_result() {
+    start_with(&[("data-affitor-program-id", "42")]);
+    let cases: [JsValue; 5] = [
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+        js_sys::Object::new().into(),
+        JsValue::from_f64(f64::NAN),
+        JsValue::from_str(""),
+    ];
+    for key in cases {
+        let result = JsFuture::from(api::signup(key, JsValue::UNDEFINED))
+            .await
+            .unwrap();
+        assert_eq!(field(&result, "ok"), JsValue::FALSE);
+        assert!(field(&result, "error").is_string());
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_unreachable_api_resolves_with_ok_false() {
+    // Port 9 (discard) on loopback: refused at once, nothing leaves the machine.
+    start_with(&[
+        ("data-affitor-program-id", "42"),
+        ("data-affitor-api-base", "http://127.0.0.1:9"),
+    ]);
+    let result = JsFuture::from(api::signup("user_1".into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    assert_eq!(field(&result, "ok"), JsValue::FALSE);
+}
+
+#[wasm_bindgen_test]
+fn the_queue_is_drained_and_junk_is_skipped() {
+    start_with(&[("data-affitor-program-id", "42")]);
+    let queue = Array::new();
+    queue.push(&"junk".into());
+    queue.push(&Array::of1(&"nope".into()));
+    queue.push(&JsValue::NULL);
+    api::start(JsValue::NULL, queue.clone().into());
+    assert_eq!(queue.length(), 0);
+    // A queue that is not an array is left alone.
+    api::start(JsValue::NULL, JsValue::from_str("not a queue"));
+}
+
+#[wasm_bindgen_test]
+async fn settle_handles_both_outcomes() {
+    let (tx, rx) = (
+        std::rc::Rc::new(std::cell::RefCell::new(Vec::new())),
+        Promise::reject(&"no".into()),
+    );
+    let seen = tx.clone();
+    affitor_tracker::net::settle(
+        &Promise::resolve(&JsValue::from(1)),
+        Box::new(move |r| seen.borrow_mut().push(r.is_ok())),
+    );
+    let seen = tx.clone();
+    affitor_tracker::net::settle(&rx, Box::new(move |r| seen.borrow_mut().push(r.is_ok())));
+    // Let both callbacks run.
+    JsFuture::from(Promise::resolve(&JsValue::NULL)).await.unwrap();
+    JsFuture::from(Promise::resolve(&JsValue::NULL)).await.unwrap();
+    let mut got = tx.borrow().clone();
+    got.sort();
+    assert_eq!(got, [false, true]);
+}
