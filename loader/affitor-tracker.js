@@ -37,6 +37,39 @@
     };
   }
 
+  // If the page goes before the tracker runs, its signups wait in localStorage for the next
+  // page view, where the tracker sends them: a fast redirect must not lose a lead.
+  var PENDING = 'affitor_pending';
+  var kept = false;
+  function keep() {
+    var saved = [];
+    var queue = w.affitorQueue;
+    var i;
+    for (i = 0; i < calls.length; i++) {
+      if (calls[i][0] === 'signup') saved.push([calls[i][1][0], calls[i][1][1], location.href]);
+    }
+    for (i = 0; Array.isArray(queue) && i < queue.length; i++) {
+      if (Array.isArray(queue[i]) && queue[i][0] === 'signup') saved.push([queue[i][1], queue[i][2], location.href]);
+    }
+    if (!saved.length) return;
+    try {
+      var before = JSON.parse(localStorage.getItem(PENDING) || '[]');
+      localStorage.setItem(PENDING, JSON.stringify(before.concat(saved)));
+      kept = true;
+    } catch (e) {}
+  }
+  addEventListener('pagehide', keep);
+
+  // The tracker runs here after all (perhaps back from the back/forward cache).
+  function stopKeeping() {
+    removeEventListener('pagehide', keep);
+    if (kept) {
+      try {
+        localStorage.removeItem(PENDING);
+      } catch (e) {}
+    }
+  }
+
   function handOver() {
     for (var i = 0; i < calls.length; i++) calls[i][2](api[calls[i][0]].apply(api, calls[i][1]));
     calls = [];
@@ -64,6 +97,7 @@
   import(url('affitor_tracker.js'))
     .then(function (m) {
       return m.default({ module_or_path: url('affitor_tracker_bg.wasm') }).then(function () {
+        stopKeeping();
         m.start(tag, w.affitorQueue);
         var queue = (w.affitorQueue = w.affitorQueue || []);
         if (Array.isArray(queue)) {

@@ -2,18 +2,29 @@
 //! None of them throws, and every Promise they return resolves, never rejects.
 
 use crate::config::{self, Problem};
+use crate::delivery::{self, Answer};
 use crate::lead::{self, Arg, Email, Lead};
-use crate::net::{self, Reply};
 use crate::state::{self, Tracker};
 use crate::text::cat;
-use crate::{cookie, id, log, page, queue};
-use alloc::boxed::Box;
+use crate::{cookie, id, log, page, queue, store};
 use alloc::string::String;
-use js_sys::{Function, JsString, Math, Object, Promise};
+use core::cell::Cell;
+use js_sys::{Array, Function, JSON, JsString, Math, Object, Promise};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
-/// Reads the script tag's configuration and runs the calls queued before the tracker loaded.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = addEventListener)]
+    fn add_event_listener(kind: &str, listener: &JsValue);
+}
+
+/// Where the loader keeps calls made before the tracker ran, when the page left first.
+const PENDING_KEY: &str = "affitor_pending";
+
+/// Reads the script tag's configuration, sends what earlier pages left unsent, and runs the
+/// calls queued before the tracker loaded.
 #[wasm_bindgen]
 pub fn start(script: JsValue, queue: JsValue) {
     let global_id = decimal_or_text(&page::global("AFFITOR_PROGRAM_ID"));
@@ -27,32 +38,22 @@ pub fn start(script: JsValue, queue: JsValue) {
     }
     let session_id = id::session_id(page::now(), Math::random(), Math::random());
     log::debug("tracker started", &summary(&config, &session_id));
-    state::init(Tracker { config, session_id });
+    state::init(Tracker {
+        config,
+        session_id,
+        entries: Cell::new(0),
+    });
+    let on_pagehide = Closure::<dyn FnMut(JsValue)>::new(|_| delivery::release());
+    add_event_listener("pagehide", &on_pagehide.into_js_value());
+    delivery::flush();
+    run_pending();
     queue::drain(&queue);
 }
 
 /// `affitor.signup(customerKey, email?)`: sends the lead and resolves to a result object.
 #[wasm_bindgen]
 pub fn signup(customer_key: JsValue, email: JsValue) -> Promise {
-    let (promise, resolve) = pending();
-    let answer = move |r: Object| {
-        let _ = resolve.call1(&JsValue::UNDEFINED, &r);
-    };
-    let Some(sent) = state::with(|t| prepare(t, &customer_key, &email)) else {
-        answer(failure(None, "the tracker has not started"));
-        return promise;
-    };
-    match sent {
-        Err(msg) => {
-            log::error(msg);
-            answer(failure(None, msg));
-        }
-        Ok((url, body)) => {
-            log::debug("sending lead", &JsValue::from_str(&body));
-            net::post_json(&url, &body, Box::new(move |r| answer(lead_result(r))));
-        }
-    }
-    promise
+    lead_from(&customer_key, &email, None)
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.
@@ -64,7 +65,7 @@ pub fn run(entry: JsValue) {
 /// `affitor.getClickId()`: the stored click id, or `null`.
 #[wasm_bindgen(js_name = getClickId)]
 pub fn get_click_id() -> JsValue {
-    cookie::click_id(&page::cookies()).map_or(JsValue::NULL, JsValue::from)
+    opt(cookie::click_id(&page::cookies()))
 }
 
 /// `affitor.getData()`: `{ clickId, programId, hasAttribution, affiliateUrl }`.
@@ -85,8 +86,49 @@ pub fn get_data() -> Object {
     data
 }
 
+/// A lead from `signup()`'s arguments; `page_url` overrides `location.href` for calls made
+/// on an earlier page.
+fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>) -> Promise {
+    let (promise, resolve) = pending();
+    let answer = Answer::new(resolve);
+    let Some(prepared) = state::with(|t| prepare(t, key, email, page_url)) else {
+        answer.give(&delivery::failure(None, "the tracker has not started"));
+        return promise;
+    };
+    match prepared {
+        Err(msg) => {
+            log::error(msg);
+            answer.give(&delivery::failure(None, msg));
+        }
+        Ok(lead) if delivery::is_duplicate(&lead.key) => {
+            log::debug(
+                "this customer's lead was already sent from this browser",
+                &lead.key.into(),
+            );
+            answer.give(&delivery::duplicate());
+        }
+        Ok(lead) => {
+            log::debug("sending lead", &JsValue::from_str(&lead.body));
+            delivery::send(lead.key, lead.url, lead.body, answer, lead.timeout_ms);
+        }
+    }
+    promise
+}
+
+struct Prepared {
+    key: String,
+    url: String,
+    body: String,
+    timeout_ms: u32,
+}
+
 /// Checks the arguments and writes the request, or says why there is none.
-fn prepare(t: &Tracker, key: &JsValue, email: &JsValue) -> Result<(String, String), &'static str> {
+fn prepare(
+    t: &Tracker,
+    key: &JsValue,
+    email: &JsValue,
+    page_url: Option<String>,
+) -> Result<Prepared, &'static str> {
     let customer_key = lead::customer_key(arg(key, lead::KEY_MAX))?;
     let email = match lead::email(arg(email, lead::EMAIL_MAX)) {
         Email::Valid(e) => Some(e),
@@ -99,47 +141,40 @@ fn prepare(t: &Tracker, key: &JsValue, email: &JsValue) -> Result<(String, Strin
     let jar = page::cookies();
     let click_id = cookie::click_id(&jar);
     let click_ids = cookie::history(&jar);
+    let program_id = t.config.program_id.as_deref();
     let body = Lead {
         click_id: click_id.as_deref(),
         customer_key: &customer_key,
         email: email.as_deref(),
         click_ids: &click_ids,
-        program_id: t.config.program_id.as_deref(),
-        page_url: &page::href(),
+        program_id,
+        page_url: &page_url.unwrap_or_else(page::href),
         session_id: &t.session_id,
         test_mode: t.config.test_mode,
     }
     .body();
-    let url = cat(&[&t.config.api_base, "/api/v1/track/lead"]);
-    Ok((url, body))
+    Ok(Prepared {
+        key: delivery::lead_key(program_id, &customer_key),
+        url: cat(&[&t.config.api_base, "/api/v1/track/lead"]),
+        body,
+        timeout_ms: t.config.timeout_ms,
+    })
 }
 
-fn lead_result(r: Result<Reply, JsValue>) -> Object {
-    match r {
-        Err(e) => {
-            log::warn("the lead could not be sent: network error");
-            log::debug("network error", &e);
-            failure(None, "network error")
-        }
-        Ok(reply) if (200..300).contains(&reply.status) => {
-            log::debug("lead accepted", &reply.body);
-            let o = result(true, Some(reply.status));
-            if reply.flag("provisional") {
-                page::set(&o, "provisional", &JsValue::TRUE);
-            }
-            if let Some(m) = reply.text("message") {
-                page::set(&o, "message", &m.into());
-            }
-            o
-        }
-        Ok(reply) => {
-            let why = reply
-                .text("error")
-                .or_else(|| reply.text("message"))
-                .unwrap_or_else(|| String::from("the API refused the lead"));
-            log::error(&cat(&["lead refused: ", &why]));
-            failure(Some(reply.status), &why)
-        }
+/// Calls the loader saved because the page closed before the tracker ran: `[key, email, url]`.
+fn run_pending() {
+    let Some(saved) = store::take(PENDING_KEY) else {
+        return;
+    };
+    let Ok(calls) = JSON::parse(&saved) else {
+        return;
+    };
+    let Some(calls) = calls.dyn_ref::<Array>() else {
+        return;
+    };
+    for call in calls.iter() {
+        let call = Array::from(&call);
+        let _ = lead_from(&call.get(0), &call.get(1), call.get(2).as_string());
     }
 }
 
@@ -184,21 +219,6 @@ fn pending() -> (Promise, Function) {
         promise,
         resolve.unwrap_or_else(|| JsValue::UNDEFINED.unchecked_into()),
     )
-}
-
-fn result(ok: bool, status: Option<u16>) -> Object {
-    let o = Object::new();
-    page::set(&o, "ok", &ok.into());
-    if let Some(s) = status {
-        page::set(&o, "status", &s.into());
-    }
-    o
-}
-
-fn failure(status: Option<u16>, error: &str) -> Object {
-    let o = result(false, status);
-    page::set(&o, "error", &error.into());
-    o
 }
 
 fn summary(c: &config::Config, session_id: &str) -> Object {

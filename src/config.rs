@@ -5,6 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub const DEFAULT_API_BASE: &str = "https://api.affitor.com";
+pub const DEFAULT_TIMEOUT_MS: u32 = 1_000;
+const MAX_TIMEOUT_MS: u32 = 30_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -15,6 +17,8 @@ pub struct Config {
     pub debug: bool,
     pub test_mode: bool,
     pub cookie_domain: Option<String>,
+    /// How long `signup()` waits for the API before resolving with `queued: true`.
+    pub timeout_ms: u32,
 }
 
 impl Default for Config {
@@ -25,6 +29,7 @@ impl Default for Config {
             debug: false,
             test_mode: false,
             cookie_domain: None,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
         }
     }
 }
@@ -36,6 +41,7 @@ pub enum Problem {
     BadProgramId(String),
     BadApiBase(String),
     BadCookieDomain(String),
+    BadTimeout(String),
 }
 
 impl Problem {
@@ -48,6 +54,10 @@ impl Problem {
             Problem::BadProgramId(v) => ("the program id must be a number, ignoring: ", v.as_str()),
             Problem::BadApiBase(v) => (
                 "data-affitor-api-base must be an https: URL (or http: on localhost/127.0.0.1); using https://api.affitor.com instead of: ",
+                v.as_str(),
+            ),
+            Problem::BadTimeout(v) => (
+                "data-affitor-timeout must be a number of milliseconds (0 to 30000), ignoring: ",
                 v.as_str(),
             ),
             Problem::BadCookieDomain(v) => (
@@ -91,6 +101,12 @@ pub fn parse(
         match cookie_domain(&v) {
             Some(d) => c.cookie_domain = Some(d),
             None => problems.push(Problem::BadCookieDomain(v)),
+        }
+    }
+    if let Some(v) = attr("data-affitor-timeout") {
+        match crate::outbox::number(v.trim_ascii()).filter(|&ms| ms <= MAX_TIMEOUT_MS as u64) {
+            Some(ms) => c.timeout_ms = ms as u32,
+            None => problems.push(Problem::BadTimeout(v)),
         }
     }
     (c, problems)
@@ -275,6 +291,26 @@ mod tests {
         );
         assert_eq!(c.api_base, DEFAULT_API_BASE);
         assert!(matches!(p[..], [Problem::BadApiBase(_)]));
+    }
+
+    #[test]
+    fn signup_timeout_is_configurable() {
+        assert_eq!(parse(tag(&[]), None).0.timeout_ms, 1000);
+        assert_eq!(
+            parse(tag(&[("data-affitor-timeout", "2500")]), None)
+                .0
+                .timeout_ms,
+            2500
+        );
+        let (c, p) = parse(tag(&[("data-affitor-timeout", "1s")]), None);
+        assert_eq!(c.timeout_ms, 1000);
+        assert!(p.contains(&Problem::BadTimeout("1s".into())));
+        assert!(
+            parse(tag(&[("data-affitor-timeout", "99999")]), None)
+                .1
+                .len()
+                == 2
+        );
     }
 
     #[test]

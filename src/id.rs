@@ -58,3 +58,42 @@ mod tests {
         assert!(a.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'));
     }
 }
+
+/// FNV-1a, 64 bits, in base 36: a short, stable fingerprint. The dedupe list keeps these
+/// instead of customer keys, so localStorage never holds who signed up.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            h = (h ^ 0x1f).wrapping_mul(0x0100_0000_01b3);
+        }
+        for b in part.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    let mut s = String::new();
+    base36(h, &mut s);
+    s
+}
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_stable_and_separate_their_parts() {
+        assert_eq!(
+            fingerprint(&["42", "user_1"]),
+            fingerprint(&["42", "user_1"])
+        );
+        assert_ne!(
+            fingerprint(&["42", "user_1"]),
+            fingerprint(&["42", "user_2"])
+        );
+        assert_ne!(
+            fingerprint(&["4", "2user_1"]),
+            fingerprint(&["42", "user_1"])
+        );
+        assert!(!fingerprint(&["42", "user_1"]).contains("user"));
+    }
+}

@@ -11,16 +11,20 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+pub mod backoff;
 pub mod config;
 pub mod cookie;
+pub mod delivery;
 pub mod id;
 pub mod json;
 pub mod lead;
 pub mod log;
 pub mod net;
+pub mod outbox;
 pub mod page;
 pub mod queue;
 pub mod state;
+pub mod store;
 pub mod text;
 
 // The shipped build has no std: a panic is a plain trap instead of pulling in the formatting

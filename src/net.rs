@@ -15,6 +15,11 @@ use web_sys::Response;
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
     fn fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = navigator, js_name = sendBeacon)]
+    fn send_beacon(url: &str, data: &JsValue) -> Result<bool, JsValue>;
+    type Blob;
+    #[wasm_bindgen(constructor, js_class = "Blob")]
+    fn new(parts: &Array, options: &Object) -> Blob;
     /// A Promise seen through `then(onFulfilled)`, taking a plain JS function.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
@@ -43,6 +48,24 @@ impl Reply {
 
 pub type Done = Box<dyn FnOnce(Result<Reply, JsValue>)>;
 
+const KEEPALIVE_MAX: usize = 60_000;
+
+/// Can a fetch outlive its page here? (Firefox before 133 has no `keepalive`.)
+pub fn keepalive_supported() -> bool {
+    let proto = get(&crate::page::global("Request"), "prototype");
+    proto.is_object() && js_sys::Reflect::has(&proto, &"keepalive".into()).unwrap_or(false)
+}
+
+/// Queues `body` with `navigator.sendBeacon`, for a page that is going away in a browser
+/// without keepalive. The answer is never seen: the outbox entry stays until a later attempt
+/// confirms it.
+pub fn beacon(url: &str, body: &str) -> bool {
+    let options = Object::new();
+    set(&options, "type", &"application/json".into());
+    let blob = Blob::new(&Array::of1(&body.into()), &options);
+    send_beacon(url, &blob).unwrap_or(false)
+}
+
 /// POSTs `body` to `url` and calls `done` once: with the reply, or with the network error.
 pub fn post_json(url: &str, body: &str, done: Done) {
     let init = Object::new();
@@ -51,7 +74,8 @@ pub fn post_json(url: &str, body: &str, done: Done) {
     set(&init, "method", &"POST".into());
     set(&init, "headers", &headers);
     set(&init, "body", &body.into());
-    set(&init, "keepalive", &JsValue::TRUE);
+    // Browsers refuse keepalive bodies over 64 KiB; such a (very rare) lead goes out plainly.
+    set(&init, "keepalive", &(body.len() < KEEPALIVE_MAX).into());
     // The API needs no cookies; a first-party proxy must not receive the site's session.
     set(&init, "credentials", &"omit".into());
     match fetch(url, &init) {

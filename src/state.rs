@@ -2,12 +2,14 @@
 
 use crate::config::Config;
 use alloc::string::String;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 pub struct Tracker {
     pub config: Config,
     /// One id per page load (CONTRACT.md §4 `session_id`).
     pub session_id: String,
+    /// Numbers this page's outbox entries.
+    pub entries: Cell<u32>,
 }
 
 /// Global state for a single-threaded wasm module.
@@ -21,6 +23,16 @@ pub fn init(t: Tracker) {
     if let Ok(mut slot) = TRACKER.0.try_borrow_mut() {
         *slot = Some(t);
     }
+}
+
+/// The next outbox entry number of this page.
+pub fn next_entry() -> u32 {
+    with(|t| {
+        let n = t.entries.get() + 1;
+        t.entries.set(n);
+        n
+    })
+    .unwrap_or(0)
 }
 
 /// Runs `f` with the tracker, if `start` has run.

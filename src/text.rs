@@ -47,3 +47,22 @@ mod tests {
         assert!(has_any("a?b", b"#?") && !has_any("ab", b"#?"));
     }
 }
+
+/// Does `hay` contain `needle`? (A plain scan: core's two-way searcher is >1 KB of wasm.)
+pub fn contains(hay: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || hay
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+}
+
+#[cfg(test)]
+mod contains_tests {
+    #[test]
+    fn finds_substrings() {
+        assert!(super::contains("Customer x already has a lead", "already"));
+        assert!(!super::contains("nope", "already"));
+        assert!(!super::contains("", "a"));
+    }
+}

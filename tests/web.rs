@@ -149,8 +149,12 @@ async fn settle_handles_both_outcomes() {
     let seen = tx.clone();
     affitor_tracker::net::settle(&rx, Box::new(move |r| seen.borrow_mut().push(r.is_ok())));
     // Let both callbacks run.
-    JsFuture::from(Promise::resolve(&JsValue::NULL)).await.unwrap();
-    JsFuture::from(Promise::resolve(&JsValue::NULL)).await.unwrap();
+    JsFuture::from(Promise::resolve(&JsValue::NULL))
+        .await
+        .unwrap();
+    JsFuture::from(Promise::resolve(&JsValue::NULL))
+        .await
+        .unwrap();
     let mut got = tx.borrow().clone();
     got.sort();
     assert_eq!(got, [false, true]);

@@ -1,0 +1,321 @@
+//! Getting a lead to the API exactly once: the outbox entry is written before the first
+//! attempt and removed when the API has answered for good; network failures, 408, 429 and 5xx
+//! are retried with backoff; a lead still unsent when the page goes is sent by the next page
+//! view that loads the tracker.
+
+use crate::backoff::{self, Verdict};
+use crate::net::{self, Reply};
+use crate::outbox::{self, Entry};
+use crate::text::{cat, contains};
+use crate::{id, log, page, state, store};
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use js_sys::{Function, Math, Object};
+use wasm_bindgen::JsValue;
+
+/// How long a page may hold an entry it is sending before another page may take it over.
+const INFLIGHT_LEASE_MS: u64 = 15_000;
+/// Slack on the lease of an entry waiting for a retry timer.
+const WAITING_LEASE_MS: u64 = 5_000;
+
+/// Resolves one `signup()` promise, once: with the API's answer, or earlier with "queued".
+pub struct Answer(Cell<Option<Function>>);
+
+impl Answer {
+    pub fn new(resolve: Function) -> Rc<Answer> {
+        Rc::new(Answer(Cell::new(Some(resolve))))
+    }
+
+    pub fn give(&self, result: &Object) {
+        if let Some(resolve) = self.0.take() {
+            let _ = resolve.call1(&JsValue::UNDEFINED, result);
+        }
+    }
+}
+
+type Waiter = Option<Rc<Answer>>;
+
+/// A lead this page is sending.
+struct Job {
+    id: String,
+    key: String,
+    url: String,
+    body: String,
+    /// Attempts in this page (the outbox counts all of them).
+    tries: u32,
+}
+
+fn me() -> String {
+    state::with(|t| t.session_id.clone()).unwrap_or_default()
+}
+
+fn now() -> u64 {
+    page::now() as u64
+}
+
+/// Queues a new lead and sends it now. `answer` hears the outcome, or "queued" after
+/// `timeout_ms` if the API has not answered for good by then.
+pub fn send(key: String, url: String, body: String, answer: Rc<Answer>, timeout_ms: u32) {
+    let id = outbox::entry_id(&me(), state::next_entry());
+    let entry = Entry {
+        id: id.clone(),
+        key: key.clone(),
+        created: now(),
+        attempts: 0,
+        owner: me(),
+        lease: now() + INFLIGHT_LEASE_MS,
+        waiting: false,
+        url: url.clone(),
+        body: body.clone(),
+    };
+    store::update(|entries| entries.push(entry));
+    let slow = answer.clone();
+    page::later(timeout_ms, Box::new(move |_| slow.give(&queued())));
+    attempt(
+        Job {
+            id,
+            key,
+            url,
+            body,
+            tries: 0,
+        },
+        Some(answer),
+    );
+}
+
+/// Is this lead already delivered, or already on its way?
+pub fn is_duplicate(key: &str) -> bool {
+    outbox::sent_has(&store::read(outbox::SENT_KEY), key, now())
+        || store::entries().iter().any(|e| e.key == key)
+}
+
+/// Sends what earlier pages left in the outbox. Entries are claimed first, then sent only if
+/// the claim still holds a moment later: when two tabs flush at once, one of them sends.
+pub fn flush() {
+    let (me, now) = (me(), now());
+    let claimed: Vec<String> = store::update(|entries| {
+        entries
+            .iter_mut()
+            .filter(|e| e.claimable(&me, now))
+            .map(|e| {
+                e.owner = me.clone();
+                e.lease = now + INFLIGHT_LEASE_MS;
+                e.waiting = false;
+                e.id.clone()
+            })
+            .collect()
+    });
+    if claimed.is_empty() {
+        return;
+    }
+    log::debug(
+        "sending leads left by an earlier page",
+        &(claimed.len() as u32).into(),
+    );
+    let settle_ms = 50 + (Math::random() * 100.0) as u32;
+    page::later(
+        settle_ms,
+        Box::new(move |_| {
+            let me = self::me();
+            for e in store::entries() {
+                if e.owner == me && claimed.contains(&e.id) {
+                    let job = Job {
+                        id: e.id,
+                        key: e.key,
+                        url: e.url,
+                        body: e.body,
+                        tries: 0,
+                    };
+                    attempt(job, None);
+                }
+            }
+        }),
+    );
+}
+
+/// The page is going. Entries waiting for a retry timer are handed back, so the next page view
+/// sends them at once instead of waiting for this page's lease to run out. In a browser
+/// without keepalive, the ones still unconfirmed go out with `sendBeacon` instead.
+pub fn release() {
+    let (me, now) = (me(), now());
+    let beacon = !net::keepalive_supported();
+    store::update(|entries| {
+        for e in entries.iter_mut().filter(|e| e.owner == me) {
+            if beacon && net::beacon(&e.url, &e.body) {
+                e.lease = now + INFLIGHT_LEASE_MS;
+                e.attempts += 1;
+            } else if e.waiting {
+                e.owner.clear();
+                e.lease = 0;
+            }
+            e.waiting = false;
+        }
+    });
+}
+
+fn attempt(mut job: Job, answer: Waiter) {
+    let (me, now) = (me(), now());
+    // Another page may have delivered or taken the entry while this one waited.
+    let mine = store::update(|entries| {
+        let e = entries.iter_mut().find(|e| e.id == job.id)?;
+        if !e.claimable(&me, now) {
+            return None;
+        }
+        e.owner = me.clone();
+        e.lease = now + INFLIGHT_LEASE_MS;
+        e.waiting = false;
+        e.attempts += 1;
+        Some(e.attempts)
+    });
+    let Some(attempts) = mine else {
+        if let Some(a) = answer {
+            a.give(&queued());
+        }
+        return;
+    };
+    job.tries += 1;
+    let (url, body) = (job.url.clone(), job.body.clone());
+    net::post_json(
+        &url,
+        &body,
+        Box::new(move |r| settled(job, attempts, answer, r)),
+    );
+}
+
+fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
+    let reply = r.ok();
+    let status = reply.as_ref().map_or(0, |r| r.status);
+    let give = |result: Object| {
+        if let Some(a) = &answer {
+            a.give(&result)
+        }
+    };
+    match backoff::verdict(status) {
+        Verdict::Delivered => {
+            delivered(&job);
+            give(accepted(reply.as_ref()));
+        }
+        // An earlier attempt whose answer was lost (its page closed) did arrive.
+        Verdict::Refused if attempts > 1 && already_recorded(reply.as_ref()) => {
+            log::debug("lead was already delivered", &JsValue::from_str(&job.id));
+            delivered(&job);
+            give(accepted(None));
+        }
+        Verdict::Refused => {
+            store::update(|entries| entries.retain(|e| e.id != job.id));
+            let why = reply
+                .as_ref()
+                .and_then(|r| r.text("error").or_else(|| r.text("message")))
+                .unwrap_or_else(|| String::from("the API refused the lead"));
+            log::error(&cat(&["lead refused: ", &why]));
+            give(failure(Some(status), &why));
+        }
+        Verdict::Retry => retry(job, reply.as_ref(), answer),
+    }
+}
+
+fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
+    let told = reply
+        .and_then(|r| r.retry_after.as_deref())
+        .and_then(retry_after_ms);
+    let wait = told.unwrap_or_else(|| backoff::delay(job.tries, Math::random()));
+    let now = now();
+    if job.tries >= backoff::MAX_ATTEMPTS || wait > backoff::MAX_WAIT_MS {
+        // Leave it to the next page view; a Retry-After still holds it back until then.
+        let not_before = if told.is_some() { now + wait as u64 } else { 0 };
+        store::update(|entries| {
+            if let Some(e) = entries.iter_mut().find(|e| e.id == job.id) {
+                e.owner.clear();
+                e.lease = not_before;
+                e.waiting = false;
+            }
+        });
+        log::warn(
+            "the tracking API is unreachable; the lead is kept and sent on the next page view",
+        );
+        if let Some(a) = answer {
+            a.give(&queued());
+        }
+        return;
+    }
+    log::debug("retrying lead in ms", &wait.into());
+    store::update(|entries| {
+        if let Some(e) = entries.iter_mut().find(|e| e.id == job.id) {
+            e.lease = now + wait as u64 + WAITING_LEASE_MS;
+            e.waiting = true;
+        }
+    });
+    page::later(wait, Box::new(move |_| attempt(job, answer)));
+}
+
+fn delivered(job: &Job) {
+    store::update(|entries| entries.retain(|e| e.id != job.id));
+    let sent = outbox::sent_add(&store::read(outbox::SENT_KEY), &job.key, now());
+    store::write(outbox::SENT_KEY, &sent);
+    log::debug("lead delivered", &JsValue::from_str(&job.id));
+}
+
+/// The API's answer to a second lead for one customer ("already has a lead", "cannot be
+/// updated to lead").
+fn already_recorded(reply: Option<&Reply>) -> bool {
+    reply
+        .and_then(|r| r.text("error"))
+        .is_some_and(|e| contains(&e, "already") || contains(&e, "cannot be updated"))
+}
+
+/// `Retry-After` in delta-seconds or as an HTTP date.
+fn retry_after_ms(header: &str) -> Option<u32> {
+    backoff::retry_after_seconds(header).or_else(|| {
+        let at = js_sys::Date::parse(header);
+        (at.is_finite()).then(|| (at - page::now()).clamp(0.0, u32::MAX as f64) as u32)
+    })
+}
+
+pub fn result(ok: bool, status: Option<u16>) -> Object {
+    let o = Object::new();
+    page::set(&o, "ok", &ok.into());
+    if let Some(s) = status {
+        page::set(&o, "status", &s.into());
+    }
+    o
+}
+
+pub fn failure(status: Option<u16>, error: &str) -> Object {
+    let o = result(false, status);
+    page::set(&o, "error", &error.into());
+    o
+}
+
+/// Accepted by the tracker, not yet by the API: it is in the outbox and will be sent.
+pub fn queued() -> Object {
+    let o = result(true, None);
+    page::set(&o, "queued", &JsValue::TRUE);
+    o
+}
+
+pub fn duplicate() -> Object {
+    let o = result(true, None);
+    page::set(&o, "duplicate", &JsValue::TRUE);
+    o
+}
+
+fn accepted(reply: Option<&Reply>) -> Object {
+    let o = result(true, reply.map(|r| r.status));
+    if let Some(r) = reply {
+        if r.flag("provisional") {
+            page::set(&o, "provisional", &JsValue::TRUE);
+        }
+        if let Some(m) = r.text("message") {
+            page::set(&o, "message", &m.into());
+        }
+    }
+    o
+}
+
+/// The dedupe fingerprint of a lead: program and customer key.
+pub fn lead_key(program_id: Option<&str>, customer_key: &str) -> String {
+    id::fingerprint(&[program_id.unwrap_or(""), customer_key])
+}

@@ -1,0 +1,202 @@
+// Leads that arrive (issue: "survive redirects, outages and double submits"), each shown in
+// headless Chromium against the dev collector's fault injection.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { open, ready, setup, tag } from './harness.mjs';
+
+let env;
+before(async () => {
+  env = await setup();
+});
+after(() => env?.close());
+beforeEach(() => env.reset());
+
+const CLICK = [{ name: 'affitor_click_id', value: 'cust_42_1714000000000' }];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const leads = async () => (await env.events('lead')).map((e) => e.body);
+const posts = async () => (await env.requests('/api/v1/track/lead')).filter((r) => r.method === 'POST');
+
+describe('delivery', () => {
+  it('a redirect right after signup() still delivers the lead, preflight held for half a second', async () => {
+    await env.faults({ preflightDelayMs: 500 });
+    env.pages.set('/welcome', '<!doctype html><title>welcome</title><h1>Welcome</h1>');
+    const page = await open(env, tag(env), { cookies: CLICK });
+    await ready(page);
+    await Promise.all([
+      page.waitForURL('**/welcome'),
+      page.evaluate(() => {
+        window.affitor.signup('redirect_user', 'r@example.com');
+        location.href = '/welcome';
+      }),
+    ]);
+    await env.until(async () => (await leads()).length === 1, 5000, 'the lead');
+    assert.equal((await leads())[0].customer_key, 'redirect_user');
+    await sleep(500);
+    assert.equal((await leads()).length, 1, 'exactly one lead');
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  it('503, 502 then 200: retried with backoff, exactly one accepted lead', async () => {
+    await env.faults({ lead: [{ status: 503 }, { status: 502 }] });
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '10000' }), { cookies: CLICK });
+    await ready(page);
+    const result = await page.evaluate(() => window.affitor.signup('retry_user'));
+    assert.equal(result.ok, true);
+    assert.equal(result.status, 200);
+    const attempts = await posts();
+    assert.deepEqual(attempts.map((r) => r.status), [503, 502, 200]);
+    const gaps = attempts.slice(1).map((r, i) => r.at - attempts[i].at);
+    assert.ok(gaps[0] >= 400 && gaps[0] < 2000, `first retry within 2 s: ${gaps}`);
+    assert.ok(gaps[1] >= gaps[0] * 0.9 || gaps[1] >= 900, `backoff grows: ${gaps}`);
+    assert.equal((await leads()).length, 1);
+    await page.context().close();
+  });
+
+  it('429 with Retry-After: 1 is retried no sooner than 1 s', async () => {
+    await env.faults({ lead: [{ status: 429, retryAfter: 1 }] });
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '5000' }), { cookies: CLICK });
+    await ready(page);
+    const result = await page.evaluate(() => window.affitor.signup('rate_limited_user'));
+    assert.equal(result.ok, true);
+    const [first, second, ...rest] = await posts();
+    assert.equal(rest.length, 0);
+    assert.equal(first.status, 429);
+    assert.ok(second.at - first.at >= 1000, `waited ${second.at - first.at} ms`);
+    await page.context().close();
+  });
+
+  it('400 is final: exactly one request and ok:false', async () => {
+    await env.faults({ lead: [{ status: 400 }] });
+    const page = await open(env, tag(env), { cookies: CLICK });
+    await ready(page);
+    const result = await page.evaluate(() => window.affitor.signup('refused_user'));
+    assert.equal(result.ok, false);
+    assert.equal(result.status, 400);
+    assert.equal(typeof result.error, 'string');
+    await sleep(2500);
+    assert.equal((await posts()).length, 1);
+    // Nothing is left to resend on the next page view.
+    const next = await open(env, tag(env), { context: page.context(), path: '/next' });
+    await ready(next);
+    await sleep(500);
+    assert.equal((await posts()).length, 1);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  it('API down during signup, back on the next page view: delivered then', async () => {
+    await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
+    const page = await open(env, tag(env), { cookies: CLICK });
+    await ready(page);
+    const t0 = Date.now();
+    const result = await page.evaluate(() => window.affitor.signup('outage_user', 'o@example.com'));
+    assert.ok(Date.now() - t0 < 2500, 'signup did not hold the page');
+    assert.equal(result.ok, true);
+    assert.equal(result.queued, true);
+    assert.equal((await leads()).length, 0);
+    assert.deepEqual(page.errors, []);
+    await env.reset(); // the API is back
+    env.pages.set('/next', tag(env));
+    await page.goto(`${env.site}/next`);
+    await env.until(async () => (await leads()).length === 1, 5000, 'the lead from the outbox');
+    const [lead] = await leads();
+    assert.equal(lead.customer_key, 'outage_user');
+    assert.equal(lead.email, 'o@example.com');
+    assert.equal(lead.page_url, `${env.site}/test/page`, 'the page where the visitor signed up');
+    await sleep(500);
+    assert.equal((await leads()).length, 1);
+    await page.context().close();
+  });
+
+  it('two tabs flushing one outbox send the lead once', async () => {
+    await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
+    const context = await env.browser.newContext();
+    const page = await open(env, tag(env), { context, cookies: CLICK });
+    await ready(page);
+    await page.evaluate(() => window.affitor.signup('two_tabs_user'));
+    await page.close(); // the outbox keeps the lead
+    await env.reset();
+    env.pages.set('/tab', tag(env));
+    const tabs = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
+    await Promise.all(tabs.map((t) => t.goto(`${env.site}/tab`)));
+    await env.until(async () => (await leads()).length === 1, 5000, 'the lead');
+    await sleep(1500);
+    assert.equal((await posts()).length, 1, 'one request');
+    assert.equal((await leads()).length, 1, 'one lead');
+    await context.close();
+  });
+
+  it('a double submit sends one lead, and signup says so', async () => {
+    const page = await open(env, tag(env), { cookies: CLICK });
+    await ready(page);
+    const [a, b] = await page.evaluate(() =>
+      Promise.all([window.affitor.signup('double_user', 'd@example.com'), window.affitor.signup('double_user', 'd@example.com')]),
+    );
+    assert.equal(a.ok, true);
+    assert.equal(a.status, 200);
+    assert.deepEqual(b, { ok: true, duplicate: true });
+    // Later, on another page of the same site, still one lead.
+    const again = await open(env, tag(env), { context: page.context(), path: '/again' });
+    await ready(again);
+    assert.equal((await again.evaluate(() => window.affitor.signup('double_user'))).duplicate, true);
+    // Another customer is not a duplicate.
+    assert.equal((await again.evaluate(() => window.affitor.signup('other_user'))).status, 200);
+    assert.deepEqual((await posts()).map((r) => r.body.customer_key), ['double_user', 'other_user']);
+    await page.context().close();
+  });
+
+  it('a slow API does not hold signup(): it resolves in about 1 s with queued, and the lead arrives', async () => {
+    await env.faults({ lead: [{ stallMs: 3000 }] });
+    const page = await open(env, tag(env), { cookies: CLICK });
+    await ready(page);
+    const { result, ms } = await page.evaluate(async () => {
+      const t = performance.now();
+      const result = await window.affitor.signup('slow_api_user');
+      return { result, ms: performance.now() - t };
+    });
+    assert.equal(result.ok, true);
+    assert.equal(result.queued, true);
+    assert.ok(ms >= 900 && ms < 1600, `resolved after ${ms} ms`);
+    await env.until(async () => (await leads()).length === 1, 6000, 'the slow lead');
+    await sleep(300);
+    assert.equal((await posts()).length, 1);
+    await page.context().close();
+  });
+
+  it('the wait is configurable with data-affitor-timeout', async () => {
+    await env.faults({ lead: [{ stallMs: 2000 }] });
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '200' }), { cookies: CLICK });
+    await ready(page);
+    const ms = await page.evaluate(async () => {
+      const t = performance.now();
+      await window.affitor.signup('short_wait_user');
+      return performance.now() - t;
+    });
+    assert.ok(ms >= 150 && ms < 700, `resolved after ${ms} ms`);
+    await page.context().close();
+  });
+
+  it('calls made before the tracker loaded are not lost when the page leaves first', async () => {
+    env.pages.set('/after', `<!doctype html>${tag(env)}`);
+    // The page queues a signup and leaves in the same task: the wasm never runs there.
+    const page = await open(
+      env,
+      `<!doctype html>${tag(env)}<script>
+        window.affitor.signup('early_user', 'early@example.com');
+        window.affitorQueue = window.affitorQueue || [];
+        window.affitorQueue.push(['signup', 'early_queued_user']);
+        location.href = '/after';
+      </script>`,
+      { cookies: CLICK },
+    );
+    await page.waitForURL('**/after');
+    await env.until(async () => (await leads()).length === 2, 5000, 'both early leads');
+    const got = (await leads()).map((l) => [l.customer_key, l.page_url]).sort();
+    assert.deepEqual(got, [
+      ['early_queued_user', `${env.site}/test/page`],
+      ['early_user', `${env.site}/test/page`],
+    ]);
+    await page.context().close();
+  });
+});
