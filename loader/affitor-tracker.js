@@ -21,13 +21,24 @@
 
   // The tracker's answers must never throw into the page, whatever happens inside it.
   function safe(f, fallback) {
-    return function (a, b) {
+    return function (a, b, c) {
       try {
-        return f(a, b);
+        return f(a, b, c);
       } catch (e) {
         console.error('[Affitor]', e);
         return fallback();
       }
+    };
+  }
+
+  // signup() promises are made here; the tracker resolves them (and never rejects them).
+  function promised(f) {
+    return function (a, b) {
+      return new Promise(function (resolve) {
+        safe(f, function () {
+          resolve({ ok: false, error: 'internal error' });
+        })(a, b, resolve);
+      });
     };
   }
 
@@ -106,7 +117,7 @@
             return 0;
           };
         }
-        api.signup = safe(m.signup, failed('internal error'));
+        api.signup = promised(m.signup);
         api.getClickId = safe(m.getClickId, function () {
           return null;
         });

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from 'esbuild';
+import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -63,9 +64,12 @@ run(bin('wasm-opt'), [
   '-o', join(out, 'affitor_tracker_bg.wasm'),
 ]);
 
-const glue = transformSync(readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'), {
-  format: 'esm', minify: true, target: 'es2020',
-}).code;
+const short = minifyNames(
+  readFileSync(join(out, 'affitor_tracker_bg.wasm')),
+  readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'),
+);
+writeFileSync(join(out, 'affitor_tracker_bg.wasm'), short.wasm);
+const glue = transformSync(short.glue, { format: 'esm', minify: true, target: 'es2020' }).code;
 writeFileSync(join(out, 'affitor_tracker.js'), glue);
 
 // The loader asks for the glue and the wasm with this build's hash, so a browser never

@@ -3,13 +3,14 @@
 
 use crate::config::{self, Problem};
 use crate::delivery::{self, Answer};
+use crate::json::Obj;
 use crate::lead::{self, Arg, Email, Lead};
 use crate::state::{self, Tracker};
 use crate::text::cat;
 use crate::{cookie, id, log, page, queue, store};
 use alloc::string::String;
 use core::cell::Cell;
-use js_sys::{Array, Function, JSON, JsString, Math, Object, Promise};
+use js_sys::{Array, Function, JSON, JsString, Math};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
@@ -50,10 +51,11 @@ pub fn start(script: JsValue, queue: JsValue) {
     queue::drain(&queue);
 }
 
-/// `affitor.signup(customerKey, email?)`: sends the lead and resolves to a result object.
+/// `affitor.signup(customerKey, email?)`: sends the lead and calls `resolve` with the result
+/// object. (The loader makes the Promise around it.)
 #[wasm_bindgen]
-pub fn signup(customer_key: JsValue, email: JsValue) -> Promise {
-    lead_from(&customer_key, &email, None)
+pub fn signup(customer_key: JsValue, email: JsValue, resolve: Option<Function>) {
+    lead_from(&customer_key, &email, None, resolve)
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.
@@ -65,35 +67,36 @@ pub fn run(entry: JsValue) {
 /// `affitor.getClickId()`: the stored click id, or `null`.
 #[wasm_bindgen(js_name = getClickId)]
 pub fn get_click_id() -> JsValue {
-    opt(cookie::click_id(&page::cookies()))
+    opt(cookie::click_id(&page::cookies()).map(page::decode))
 }
 
 /// `affitor.getData()`: `{ clickId, programId, hasAttribution, affiliateUrl }`.
 #[wasm_bindgen(js_name = getData)]
-pub fn get_data() -> Object {
+pub fn get_data() -> JsValue {
     let jar = page::cookies();
-    let click_id = cookie::click_id(&jar);
+    let click_id = cookie::click_id(&jar).map(page::decode);
     let program_id = state::with(|t| t.config.program_id.clone()).flatten();
-    let data = Object::new();
-    page::set(&data, "hasAttribution", &click_id.is_some().into());
-    page::set(&data, "clickId", &opt(click_id));
-    page::set(&data, "programId", &opt(program_id));
-    page::set(
-        &data,
-        "affiliateUrl",
-        &opt(cookie::get(&jar, cookie::AFF_URL)),
-    );
-    data
+    let affiliate_url = page::cookie(&jar, cookie::AFF_URL);
+    page::parse(
+        &Obj::new()
+            .opt_str("clickId", click_id.as_deref())
+            .opt_str("programId", program_id.as_deref())
+            .raw(
+                "hasAttribution",
+                if click_id.is_some() { "true" } else { "false" },
+            )
+            .opt_str("affiliateUrl", affiliate_url.as_deref())
+            .end(),
+    )
 }
 
 /// A lead from `signup()`'s arguments; `page_url` overrides `location.href` for calls made
 /// on an earlier page.
-fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>) -> Promise {
-    let (promise, resolve) = pending();
+fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>, resolve: Option<Function>) {
     let answer = Answer::new(resolve);
     let Some(prepared) = state::with(|t| prepare(t, key, email, page_url)) else {
         answer.give(&delivery::failure(None, "the tracker has not started"));
-        return promise;
+        return;
     };
     match prepared {
         Err(msg) => {
@@ -112,7 +115,6 @@ fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>) -> Promis
             delivery::send(lead.key, lead.url, lead.body, answer, lead.timeout_ms);
         }
     }
-    promise
 }
 
 struct Prepared {
@@ -139,8 +141,8 @@ fn prepare(
         }
     };
     let jar = page::cookies();
-    let click_id = cookie::click_id(&jar);
-    let click_ids = cookie::history(&jar);
+    let click_id = cookie::click_id(&jar).map(page::decode);
+    let click_ids = cookie::history(&page::cookie(&jar, cookie::CLICK_IDS).unwrap_or_default());
     let program_id = t.config.program_id.as_deref();
     let body = Lead {
         click_id: click_id.as_deref(),
@@ -174,7 +176,7 @@ fn run_pending() {
     };
     for call in calls.iter() {
         let call = Array::from(&call);
-        let _ = lead_from(&call.get(0), &call.get(1), call.get(2).as_string());
+        lead_from(&call.get(0), &call.get(1), call.get(2).as_string(), None);
     }
 }
 
@@ -211,21 +213,13 @@ fn opt(v: Option<String>) -> JsValue {
     v.map_or(JsValue::NULL, JsValue::from)
 }
 
-/// A Promise and the function that resolves it.
-fn pending() -> (Promise, Function) {
-    let mut resolve = None;
-    let promise = Promise::new(&mut |res, _| resolve = Some(res));
-    (
-        promise,
-        resolve.unwrap_or_else(|| JsValue::UNDEFINED.unchecked_into()),
+fn summary(c: &config::Config, session_id: &str) -> JsValue {
+    page::parse(
+        &Obj::new()
+            .opt_str("programId", c.program_id.as_deref())
+            .str("apiBase", &c.api_base)
+            .raw("testMode", if c.test_mode { "true" } else { "false" })
+            .str("sessionId", session_id)
+            .end(),
     )
-}
-
-fn summary(c: &config::Config, session_id: &str) -> Object {
-    let o = Object::new();
-    page::set(&o, "programId", &opt(c.program_id.clone()));
-    page::set(&o, "apiBase", &c.api_base.as_str().into());
-    page::set(&o, "testMode", &c.test_mode.into());
-    page::set(&o, "sessionId", &session_id.into());
-    o
 }

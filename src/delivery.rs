@@ -4,6 +4,7 @@
 //! view that loads the tracker.
 
 use crate::backoff::{self, Verdict};
+use crate::json::Obj;
 use crate::net::{self, Reply};
 use crate::outbox::{self, Entry};
 use crate::text::{cat, contains};
@@ -13,7 +14,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use js_sys::{Function, Math, Object};
+use js_sys::{Function, Math};
 use wasm_bindgen::JsValue;
 
 /// How long a page may hold an entry it is sending before another page may take it over.
@@ -25,11 +26,11 @@ const WAITING_LEASE_MS: u64 = 5_000;
 pub struct Answer(Cell<Option<Function>>);
 
 impl Answer {
-    pub fn new(resolve: Function) -> Rc<Answer> {
-        Rc::new(Answer(Cell::new(Some(resolve))))
+    pub fn new(resolve: Option<Function>) -> Rc<Answer> {
+        Rc::new(Answer(Cell::new(resolve)))
     }
 
-    pub fn give(&self, result: &Object) {
+    pub fn give(&self, result: &JsValue) {
         if let Some(resolve) = self.0.take() {
             let _ = resolve.call1(&JsValue::UNDEFINED, result);
         }
@@ -71,7 +72,8 @@ pub fn send(key: String, url: String, body: String, answer: Rc<Answer>, timeout_
         url: url.clone(),
         body: body.clone(),
     };
-    store::update(|entries| entries.push(entry));
+    let mut entry = Some(entry);
+    store::update(&mut |entries| entries.extend(entry.take()));
     let slow = answer.clone();
     page::later(timeout_ms, Box::new(move |_| slow.give(&queued())));
     attempt(
@@ -96,17 +98,16 @@ pub fn is_duplicate(key: &str) -> bool {
 /// the claim still holds a moment later: when two tabs flush at once, one of them sends.
 pub fn flush() {
     let (me, now) = (me(), now());
-    let claimed: Vec<String> = store::update(|entries| {
-        entries
-            .iter_mut()
-            .filter(|e| e.claimable(&me, now))
-            .map(|e| {
+    let mut claimed: Vec<String> = Vec::new();
+    store::update(&mut |entries| {
+        for e in entries.iter_mut() {
+            if e.claimable(&me, now) {
                 e.owner = me.clone();
                 e.lease = now + INFLIGHT_LEASE_MS;
                 e.waiting = false;
-                e.id.clone()
-            })
-            .collect()
+                claimed.push(e.id.clone());
+            }
+        }
     });
     if claimed.is_empty() {
         return;
@@ -142,7 +143,7 @@ pub fn flush() {
 pub fn release() {
     let (me, now) = (me(), now());
     let beacon = !net::keepalive_supported();
-    store::update(|entries| {
+    store::update(&mut |entries| {
         for e in entries.iter_mut().filter(|e| e.owner == me) {
             if beacon && net::beacon(&e.url, &e.body) {
                 e.lease = now + INFLIGHT_LEASE_MS;
@@ -159,16 +160,15 @@ pub fn release() {
 fn attempt(mut job: Job, answer: Waiter) {
     let (me, now) = (me(), now());
     // Another page may have delivered or taken the entry while this one waited.
-    let mine = store::update(|entries| {
-        let e = entries.iter_mut().find(|e| e.id == job.id)?;
-        if !e.claimable(&me, now) {
-            return None;
+    let mut mine = None;
+    with_entry(&job.id, &mut |e| {
+        if e.claimable(&me, now) {
+            e.owner = me.clone();
+            e.lease = now + INFLIGHT_LEASE_MS;
+            e.waiting = false;
+            e.attempts += 1;
+            mine = Some(e.attempts);
         }
-        e.owner = me.clone();
-        e.lease = now + INFLIGHT_LEASE_MS;
-        e.waiting = false;
-        e.attempts += 1;
-        Some(e.attempts)
     });
     let Some(attempts) = mine else {
         if let Some(a) = answer {
@@ -188,7 +188,7 @@ fn attempt(mut job: Job, answer: Waiter) {
 fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
     let reply = r.ok();
     let status = reply.as_ref().map_or(0, |r| r.status);
-    let give = |result: Object| {
+    let give = |result: JsValue| {
         if let Some(a) = &answer {
             a.give(&result)
         }
@@ -205,7 +205,7 @@ fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
             give(accepted(None));
         }
         Verdict::Refused => {
-            store::update(|entries| entries.retain(|e| e.id != job.id));
+            forget(&job.id);
             let why = reply
                 .as_ref()
                 .and_then(|r| r.text("error").or_else(|| r.text("message")))
@@ -226,12 +226,10 @@ fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
     if job.tries >= backoff::MAX_ATTEMPTS || wait > backoff::MAX_WAIT_MS {
         // Leave it to the next page view; a Retry-After still holds it back until then.
         let not_before = if told.is_some() { now + wait as u64 } else { 0 };
-        store::update(|entries| {
-            if let Some(e) = entries.iter_mut().find(|e| e.id == job.id) {
-                e.owner.clear();
-                e.lease = not_before;
-                e.waiting = false;
-            }
+        with_entry(&job.id, &mut |e| {
+            e.owner.clear();
+            e.lease = not_before;
+            e.waiting = false;
         });
         log::warn(
             "the tracking API is unreachable; the lead is kept and sent on the next page view",
@@ -242,17 +240,28 @@ fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
         return;
     }
     log::debug("retrying lead in ms", &wait.into());
-    store::update(|entries| {
-        if let Some(e) = entries.iter_mut().find(|e| e.id == job.id) {
-            e.lease = now + wait as u64 + WAITING_LEASE_MS;
-            e.waiting = true;
-        }
+    with_entry(&job.id, &mut |e| {
+        e.lease = now + wait as u64 + WAITING_LEASE_MS;
+        e.waiting = true;
     });
     page::later(wait, Box::new(move |_| attempt(job, answer)));
 }
 
+/// Changes one outbox entry, if it is still there.
+fn with_entry(id: &str, f: &mut dyn FnMut(&mut Entry)) {
+    store::update(&mut |entries| {
+        if let Some(e) = entries.iter_mut().find(|e| e.id == id) {
+            f(e)
+        }
+    });
+}
+
+fn forget(id: &str) {
+    store::update(&mut |entries| entries.retain(|e| e.id != id));
+}
+
 fn delivered(job: &Job) {
-    store::update(|entries| entries.retain(|e| e.id != job.id));
+    forget(&job.id);
     let sent = outbox::sent_add(&store::read(outbox::SENT_KEY), &job.key, now());
     store::write(outbox::SENT_KEY, &sent);
     log::debug("lead delivered", &JsValue::from_str(&job.id));
@@ -274,45 +283,39 @@ fn retry_after_ms(header: &str) -> Option<u32> {
     })
 }
 
-pub fn result(ok: bool, status: Option<u16>) -> Object {
-    let o = Object::new();
-    page::set(&o, "ok", &ok.into());
-    if let Some(s) = status {
-        page::set(&o, "status", &s.into());
+/// The object `signup()` resolves to (CONTRACT.md §2): `{ ok, status?, error?, ... }`.
+fn result(ok: bool, status: Option<u16>) -> Obj {
+    let o = Obj::new().raw("ok", if ok { "true" } else { "false" });
+    match status {
+        Some(s) => o.num("status", s as u64),
+        None => o,
     }
-    o
 }
 
-pub fn failure(status: Option<u16>, error: &str) -> Object {
-    let o = result(false, status);
-    page::set(&o, "error", &error.into());
-    o
+pub fn failure(status: Option<u16>, error: &str) -> JsValue {
+    page::parse(&result(false, status).str("error", error).end())
 }
 
 /// Accepted by the tracker, not yet by the API: it is in the outbox and will be sent.
-pub fn queued() -> Object {
-    let o = result(true, None);
-    page::set(&o, "queued", &JsValue::TRUE);
-    o
+pub fn queued() -> JsValue {
+    page::parse(&result(true, None).raw("queued", "true").end())
 }
 
-pub fn duplicate() -> Object {
-    let o = result(true, None);
-    page::set(&o, "duplicate", &JsValue::TRUE);
-    o
+pub fn duplicate() -> JsValue {
+    page::parse(&result(true, None).raw("duplicate", "true").end())
 }
 
-fn accepted(reply: Option<&Reply>) -> Object {
-    let o = result(true, reply.map(|r| r.status));
+fn accepted(reply: Option<&Reply>) -> JsValue {
+    let mut o = result(true, reply.map(|r| r.status));
     if let Some(r) = reply {
         if r.flag("provisional") {
-            page::set(&o, "provisional", &JsValue::TRUE);
+            o = o.raw("provisional", "true");
         }
         if let Some(m) = r.text("message") {
-            page::set(&o, "message", &m.into());
+            o = o.str("message", &m);
         }
     }
-    o
+    page::parse(&o.end())
 }
 
 /// The dedupe fingerprint of a lead: program and customer key.

@@ -42,6 +42,12 @@ impl Obj {
         self
     }
 
+    pub fn num(mut self, k: &str, n: u64) -> Self {
+        self.key(k);
+        crate::outbox::push_number(&mut self.0, n);
+        self
+    }
+
     pub fn strs<S: AsRef<str>>(mut self, k: &str, items: &[S]) -> Self {
         self.key(k);
         self.0.push('[');

@@ -3,10 +3,11 @@
 //! Requests go out with `keepalive`, so a page that navigates away right after `signup()`
 //! does not cancel them (web-sys has no setter for it: it is set through `Reflect`).
 
-use crate::page::{get, once, set};
+use crate::json::Obj;
+use crate::page::{get, once};
 use alloc::boxed::Box;
 use alloc::string::String;
-use js_sys::{Array, JSON, Object, Promise};
+use js_sys::{Array, JSON, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Response;
@@ -14,12 +15,12 @@ use web_sys::Response;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = navigator, js_name = sendBeacon)]
     fn send_beacon(url: &str, data: &JsValue) -> Result<bool, JsValue>;
     type Blob;
     #[wasm_bindgen(constructor, js_class = "Blob")]
-    fn new(parts: &Array, options: &Object) -> Blob;
+    fn new(parts: &Array, options: &JsValue) -> Blob;
     /// A Promise seen through `then(onFulfilled)`, taking a plain JS function.
     type Thenable;
     #[wasm_bindgen(method, js_name = then)]
@@ -60,24 +61,31 @@ pub fn keepalive_supported() -> bool {
 /// without keepalive. The answer is never seen: the outbox entry stays until a later attempt
 /// confirms it.
 pub fn beacon(url: &str, body: &str) -> bool {
-    let options = Object::new();
-    set(&options, "type", &"application/json".into());
+    let options = crate::page::parse(r#"{"type":"application/json"}"#);
     let blob = Blob::new(&Array::of1(&body.into()), &options);
     send_beacon(url, &blob).unwrap_or(false)
 }
 
 /// POSTs `body` to `url` and calls `done` once: with the reply, or with the network error.
 pub fn post_json(url: &str, body: &str, done: Done) {
-    let init = Object::new();
-    let headers = Object::new();
-    set(&headers, "Content-Type", &"application/json".into());
-    set(&init, "method", &"POST".into());
-    set(&init, "headers", &headers);
-    set(&init, "body", &body.into());
     // Browsers refuse keepalive bodies over 64 KiB; such a (very rare) lead goes out plainly.
-    set(&init, "keepalive", &(body.len() < KEEPALIVE_MAX).into());
     // The API needs no cookies; a first-party proxy must not receive the site's session.
-    set(&init, "credentials", &"omit".into());
+    let init = crate::page::parse(
+        &Obj::new()
+            .str("method", "POST")
+            .raw("headers", r#"{"Content-Type":"application/json"}"#)
+            .str("body", body)
+            .raw(
+                "keepalive",
+                if body.len() < KEEPALIVE_MAX {
+                    "true"
+                } else {
+                    "false"
+                },
+            )
+            .str("credentials", "omit")
+            .end(),
+    );
     match fetch(url, &init) {
         Err(e) => done(Err(e)),
         Ok(p) => settle(

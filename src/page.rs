@@ -4,7 +4,7 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use js_sys::{Function, Object, Reflect};
+use js_sys::JSON;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
@@ -28,6 +28,13 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn href(this: &Location) -> String;
 
+    // Keys go over as plain strings: no JsValue is made (and dropped) for each of them.
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
+    fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    type Element;
+    #[wasm_bindgen(method, js_name = getAttribute)]
+    fn get_attribute(this: &Element, name: &str) -> Option<String>;
+
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(f: &JsValue, ms: u32) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -41,6 +48,27 @@ extern "C" {
 /// A property of the global object (`window.AFFITOR_PROGRAM_ID`, `window.localStorage`…).
 pub fn global(name: &str) -> JsValue {
     GLOBAL.with(|g| get(g, name))
+}
+
+/// `decodeURIComponent`, or the value as it is when it is not valid percent-encoding: a cookie
+/// another script wrote is still a value worth sending.
+pub fn decode(raw: &str) -> String {
+    if !raw.as_bytes().contains(&b'%') {
+        return String::from(raw);
+    }
+    js_sys::decode_uri_component(raw).map_or_else(|_| String::from(raw), String::from)
+}
+
+/// `encodeURIComponent`: `;`, `=`, `%`, spaces and non-ASCII survive `document.cookie`.
+pub fn encode(value: &str) -> String {
+    String::from(js_sys::encode_uri_component(value))
+}
+
+/// A cookie's decoded value, if it is set and not empty.
+pub fn cookie(jar: &str, name: &str) -> Option<String> {
+    crate::cookie::find(jar, name)
+        .filter(|v| !v.is_empty())
+        .map(decode)
 }
 
 /// `document.cookie`, or `""` where cookies are blocked.
@@ -65,20 +93,19 @@ pub fn now() -> f64 {
 
 /// `obj[key]`, or `undefined` when it cannot be read (a getter that throws, a non-object).
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    reflect_get(obj, key).unwrap_or(JsValue::UNDEFINED)
 }
 
-pub fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+/// A JavaScript value from JSON the tracker wrote (result objects, request options): one call
+/// instead of one per property.
+pub fn parse(json: &str) -> JsValue {
+    JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A string attribute of an element (the script tag), read without trusting its type.
+/// An attribute of the script tag (`None` where there is no tag, or no such attribute).
 pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
-    let get_attribute: Function = get(element, "getAttribute").dyn_into().ok()?;
-    get_attribute
-        .call1(element, &JsValue::from_str(name))
-        .ok()?
-        .as_string()
+    get(element, "getAttribute").is_function().then(|| ())?;
+    element.unchecked_ref::<Element>().get_attribute(name)
 }
 
 /// A JavaScript function that runs `f` once. Every callback in the tracker goes through this

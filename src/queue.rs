@@ -41,7 +41,7 @@ pub fn run(entry: &JsValue) {
     match known {
         Some((Command::Signup, e)) => {
             // The result is logged by `signup`; a queued call has no one to return it to.
-            let _ = api::signup(e.get(1), e.get(2));
+            api::signup(e.get(1), e.get(2), None);
         }
         None => log::warn(
             "skipped an affitorQueue entry: expected an array like ['signup', customerKey, email]",

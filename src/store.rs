@@ -67,11 +67,15 @@ pub fn entries() -> Vec<Entry> {
     outbox::parse(&read(outbox::KEY))
 }
 
-/// Changes the outbox in one read-modify-write, pruned to its bounds.
-pub fn update<R>(f: impl FnOnce(&mut Vec<Entry>) -> R) -> R {
+fn save(entries: &mut Vec<Entry>) {
+    outbox::prune(entries, page::now() as u64);
+    write(outbox::KEY, &outbox::write(entries));
+}
+
+/// Changes the outbox in one read-modify-write, pruned to its bounds. (A `dyn` callback: one
+/// copy of the load and save code serves every caller.)
+pub fn update(f: &mut dyn FnMut(&mut Vec<Entry>)) {
     let mut entries = entries();
-    let r = f(&mut entries);
-    outbox::prune(&mut entries, page::now() as u64);
-    write(outbox::KEY, &outbox::write(&entries));
-    r
+    f(&mut entries);
+    save(&mut entries);
 }

@@ -13,19 +13,41 @@ pub fn cat(parts: &[&str]) -> String {
 }
 
 /// Splits `s` at every `sep` byte (an ASCII character).
-pub fn split(s: &str, sep: u8) -> impl Iterator<Item = &str> {
-    debug_assert!(sep.is_ascii());
-    s.as_bytes().split(move |&b| b == sep).map(|part| {
-        // SAFETY: `s` is UTF-8 and `sep` is ASCII, so each part starts and ends on a
-        // character boundary.
-        unsafe { core::str::from_utf8_unchecked(part) }
-    })
+pub fn split(s: &str, sep: u8) -> Parts<'_> {
+    Parts { rest: Some(s), sep }
+}
+
+/// The pieces of a string between separators. One concrete iterator (no closure inside), so
+/// every caller shares one copy of the scanning code.
+pub struct Parts<'a> {
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match split_once(s, self.sep) {
+            Some((head, tail)) => {
+                self.rest = Some(tail);
+                Some(head)
+            }
+            None => {
+                self.rest = None;
+                Some(s)
+            }
+        }
+    }
 }
 
 /// The part before the first `sep`, and the part after it.
 pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    debug_assert!(sep.is_ascii());
     let at = s.bytes().position(|b| b == sep)?;
-    Some((s.get(..at)?, s.get(at + 1..)?))
+    // SAFETY: `sep` is ASCII, so `at` and `at + 1` are character boundaries of `s`.
+    unsafe { Some((s.get_unchecked(..at), s.get_unchecked(at + 1..))) }
 }
 
 pub fn has_any(s: &str, bytes: &[u8]) -> bool {

@@ -52,9 +52,22 @@ fn start_with(attrs: &[(&str, &str)]) {
 fn reads_awkward_cookie_values_intact() {
     clear_cookies();
     let value = "a;b=c%d é😀";
-    set_cookie(&[cookie::CLICK_ID, "=", &cookie::encode(value), "; path=/"].concat());
-    assert_eq!(cookie::click_id(&page::cookies()).as_deref(), Some(value));
+    set_cookie(&[cookie::CLICK_ID, "=", &page::encode(value), "; path=/"].concat());
+    assert_eq!(
+        page::cookie(&page::cookies(), cookie::CLICK_ID).as_deref(),
+        Some(value)
+    );
     assert_eq!(api::get_click_id(), JsValue::from_str(value));
+    clear_cookies();
+}
+
+#[wasm_bindgen_test]
+fn malformed_percent_encoding_is_read_as_written() {
+    clear_cookies();
+    set_cookie("affitor_click_id=100%zz; path=/");
+    assert_eq!(api::get_click_id(), JsValue::from_str("100%zz"));
+    assert_eq!(page::decode("%C3"), "%C3");
+    assert_eq!(page::decode("a%7Cb"), "a|b");
     clear_cookies();
 }
 
@@ -73,14 +86,14 @@ fn click_id_is_null_without_cookies_and_falls_back_to_the_legacy_one() {
 fn get_data_reflects_cookies_and_config() {
     clear_cookies();
     start_with(&[("data-affitor-program-id", "42")]);
-    let data: JsValue = api::get_data().into();
+    let data = api::get_data();
     assert_eq!(field(&data, "hasAttribution"), JsValue::FALSE);
     assert!(field(&data, "clickId").is_null());
     assert!(field(&data, "affiliateUrl").is_null());
     assert_eq!(field(&data, "programId"), JsValue::from_str("42"));
     set_cookie("affitor_click_id=cust_42_1; path=/");
     set_cookie("affitor_aff_url=https%3A%2F%2Fs.example%2F%3Faff%3DP; path=/");
-    let data: JsValue = api::get_data().into();
+    let data = api::get_data();
     assert_eq!(field(&data, "hasAttribution"), JsValue::TRUE);
     assert_eq!(field(&data, "clickId"), JsValue::from_str("cust_42_1"));
     assert_eq!(
@@ -88,6 +101,11 @@ fn get_data_reflects_cookies_and_config() {
         JsValue::from_str("https://s.example/?aff=P")
     );
     clear_cookies();
+}
+
+/// `signup` as the loader calls it: with the function that resolves the page's Promise.
+fn signup(key: JsValue) -> Promise {
+    Promise::new(&mut |resolve, _| api::signup(key.clone(), JsValue::UNDEFINED, Some(resolve)))
 }
 
 #[wasm_bindgen_test]
@@ -101,9 +119,7 @@ async fn bad_arguments_resolve_to_a_failure_result() {
         JsValue::from_str(""),
     ];
     for key in cases {
-        let result = JsFuture::from(api::signup(key, JsValue::UNDEFINED))
-            .await
-            .unwrap();
+        let result = JsFuture::from(signup(key)).await.unwrap();
         assert_eq!(field(&result, "ok"), JsValue::FALSE);
         assert!(field(&result, "error").is_string());
     }
@@ -116,9 +132,7 @@ async fn an_unreachable_api_resolves_with_ok_false() {
         ("data-affitor-program-id", "42"),
         ("data-affitor-api-base", "http://127.0.0.1:9"),
     ]);
-    let result = JsFuture::from(api::signup("user_1".into(), JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    let result = JsFuture::from(signup("user_1".into())).await.unwrap();
     assert_eq!(field(&result, "ok"), JsValue::FALSE);
 }
 
