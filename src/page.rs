@@ -104,7 +104,9 @@ pub fn parse(json: &str) -> JsValue {
 
 /// An attribute of the script tag (`None` where there is no tag, or no such attribute).
 pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
-    get(element, "getAttribute").is_function().then(|| ())?;
+    if !get(element, "getAttribute").is_function() {
+        return None;
+    }
     element.unchecked_ref::<Element>().get_attribute(name)
 }
 

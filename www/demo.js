@@ -139,11 +139,18 @@ function showSignupResult(userId, result) {
     return;
   }
   $('signup-result').textContent = JSON.stringify(result, null, 2);
-  if (result && result.ok) {
-    setSignupStatus('Lead sent', 'ok');
+  const account = `Account ${userId} created`;
+  if (result && result.ok && result.queued) {
+    // Accepted by the tracker but not yet by the collector: it keeps trying.
+    setSignupStatus(`${account}; lead queued, the tracker will keep sending it`, 'queued');
+  } else if (result && result.ok && result.duplicate) {
+    setSignupStatus(`${account}; lead already sent from this browser`, 'ok');
+  } else if (result && result.ok) {
+    const note = result.provisional ? ' (provisional: no affiliate click on record)' : '';
+    setSignupStatus(`${account}; lead sent${note}`, 'ok');
   } else {
     const why = (result && (result.error || (result.status && `HTTP ${result.status}`))) || 'unknown error';
-    setSignupStatus(`Lead not sent: ${why}`, 'error');
+    setSignupStatus(`${account}; lead not sent: ${why}`, 'error');
   }
 }
 
