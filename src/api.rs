@@ -7,7 +7,9 @@ use crate::json::Obj;
 use crate::lead::{self, Arg, Email, Lead};
 use crate::state::{self, Tracker};
 use crate::text::cat;
-use crate::{cookie, id, log, page, queue, store};
+use crate::{cookie, id, log, page, queue, store, track};
+use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::Cell;
 use js_sys::{Array, Function, JSON, JsString, Math};
@@ -43,7 +45,10 @@ pub fn start(script: JsValue, queue: JsValue) {
         config,
         session_id,
         entries: Cell::new(0),
+        clicking: Cell::new(false),
     });
+    track::migrate_legacy();
+    track::capture(page::href(), None);
     let on_pagehide = Closure::<dyn FnMut(JsValue)>::new(|_| delivery::release());
     add_event_listener("pagehide", &on_pagehide.into_js_value());
     delivery::flush();
@@ -56,6 +61,14 @@ pub fn start(script: JsValue, queue: JsValue) {
 #[wasm_bindgen]
 pub fn signup(customer_key: JsValue, email: JsValue, resolve: Option<Function>) {
     lead_from(&customer_key, &email, None, resolve)
+}
+
+/// `affitor.trackClick(url?)`: captures the click in `url` (default: `location.href`), for
+/// single-page apps whose client-side navigation brought a new `?aff=`.
+#[wasm_bindgen(js_name = trackClick)]
+pub fn track_click(url: JsValue, _: JsValue, resolve: Option<Function>) {
+    let url = url.as_string().unwrap_or_else(page::href);
+    track::capture(url, Some(Answer::new(resolve)));
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.
@@ -94,6 +107,30 @@ pub fn get_data() -> JsValue {
 /// on an earlier page.
 fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>, resolve: Option<Function>) {
     let answer = Answer::new(resolve);
+    let page_url = page_url.unwrap_or_else(page::href);
+    if state::clicking() {
+        // The landing page is the signup page: the lead waits (briefly) for its click id.
+        wait_for_click(key.clone(), email.clone(), page_url, answer, CLICK_WAIT_MS);
+        return;
+    }
+    prepared(key, email, page_url, answer);
+}
+
+/// How long a signup waits for a click request still on its way.
+const CLICK_WAIT_MS: u32 = 2_000;
+const POLL_MS: u32 = 50;
+
+fn wait_for_click(key: JsValue, email: JsValue, page_url: String, answer: Rc<Answer>, left: u32) {
+    if !state::clicking() || left < POLL_MS {
+        return prepared(&key, &email, page_url, answer);
+    }
+    page::later(
+        POLL_MS,
+        Box::new(move |_| wait_for_click(key, email, page_url, answer, left - POLL_MS)),
+    );
+}
+
+fn prepared(key: &JsValue, email: &JsValue, page_url: String, answer: Rc<Answer>) {
     let Some(prepared) = state::with(|t| prepare(t, key, email, page_url)) else {
         answer.give(&delivery::failure(None, "the tracker has not started"));
         return;
@@ -129,7 +166,7 @@ fn prepare(
     t: &Tracker,
     key: &JsValue,
     email: &JsValue,
-    page_url: Option<String>,
+    page_url: String,
 ) -> Result<Prepared, &'static str> {
     let customer_key = lead::customer_key(arg(key, lead::KEY_MAX))?;
     let email = match lead::email(arg(email, lead::EMAIL_MAX)) {
@@ -150,7 +187,7 @@ fn prepare(
         email: email.as_deref(),
         click_ids: &click_ids,
         program_id,
-        page_url: &page_url.unwrap_or_else(page::href),
+        page_url: &page_url,
         session_id: &t.session_id,
         test_mode: t.config.test_mode,
     }

@@ -12,6 +12,7 @@ extern crate std;
 
 pub mod api;
 pub mod backoff;
+pub mod click;
 pub mod config;
 pub mod cookie;
 pub mod delivery;
@@ -26,6 +27,7 @@ pub mod queue;
 pub mod state;
 pub mod store;
 pub mod text;
+pub mod track;
 
 // The shipped build has no std: a panic is a plain trap instead of pulling in the formatting
 // machinery (≈20 KB), and memory comes from a ≈1 KB allocator instead of dlmalloc.

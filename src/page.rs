@@ -22,11 +22,31 @@ extern "C" {
     fn cookie(this: &Document) -> Result<String, JsValue>;
     #[wasm_bindgen(method, setter, catch)]
     fn set_cookie(this: &Document, line: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn title(this: &Document) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn referrer(this: &Document) -> String;
     type Location;
     #[wasm_bindgen(thread_local_v2, js_name = location)]
     static LOCATION: Location;
     #[wasm_bindgen(method, getter)]
     fn href(this: &Location) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn hostname(this: &Location) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn protocol(this: &Location) -> String;
+    type Navigator;
+    #[wasm_bindgen(thread_local_v2, js_name = navigator)]
+    static NAVIGATOR: Navigator;
+    #[wasm_bindgen(method, getter, js_name = userAgent)]
+    fn user_agent(this: &Navigator) -> String;
+    #[wasm_bindgen(method, getter)]
+    fn language(this: &Navigator) -> Option<String>;
+    #[wasm_bindgen(js_namespace = Intl, js_name = DateTimeFormat)]
+    fn date_time_format() -> DateTimeFormat;
+    type DateTimeFormat;
+    #[wasm_bindgen(method, js_name = resolvedOptions)]
+    fn resolved_options(this: &DateTimeFormat) -> JsValue;
 
     // Keys go over as plain strings: no JsValue is made (and dropped) for each of them.
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
@@ -85,6 +105,43 @@ pub fn write_cookie(line: &str) {
 /// `location.href` now.
 pub fn href() -> String {
     LOCATION.with(|l| l.href())
+}
+
+pub fn hostname() -> String {
+    LOCATION.with(|l| l.hostname())
+}
+
+pub fn is_https() -> bool {
+    LOCATION.with(|l| l.protocol()) == "https:"
+}
+
+/// What the click request reports about the visitor's browser (CONTRACT.md §5).
+pub struct Environment {
+    pub title: String,
+    pub referrer: String,
+    pub user_agent: String,
+    pub language: String,
+    pub timezone: String,
+    pub screen: String,
+    pub viewport: String,
+}
+
+pub fn environment() -> Environment {
+    let size = |obj: &JsValue, w: &str, h: &str| {
+        let n = |k| get(obj, k).as_f64().unwrap_or(0.0) as u64;
+        crate::click::size(n(w), n(h))
+    };
+    Environment {
+        title: DOCUMENT.with(|d| d.title()),
+        referrer: DOCUMENT.with(|d| d.referrer()),
+        user_agent: NAVIGATOR.with(|n| n.user_agent()),
+        language: NAVIGATOR.with(|n| n.language()).unwrap_or_default(),
+        timezone: get(&date_time_format().resolved_options(), "timeZone")
+            .as_string()
+            .unwrap_or_default(),
+        screen: size(&global("screen"), "width", "height"),
+        viewport: GLOBAL.with(|g| size(g, "innerWidth", "innerHeight")),
+    }
 }
 
 pub fn now() -> f64 {

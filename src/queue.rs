@@ -8,11 +8,13 @@ use wasm_bindgen::{JsCast, JsValue};
 #[derive(Debug, PartialEq, Clone, Copy)]
 pub enum Command {
     Signup,
+    TrackClick,
 }
 
 pub fn command(name: &str) -> Option<Command> {
     match name {
         "signup" => Some(Command::Signup),
+        "trackClick" => Some(Command::TrackClick),
         _ => None,
     }
 }
@@ -43,8 +45,9 @@ pub fn run(entry: &JsValue) {
             // The result is logged by `signup`; a queued call has no one to return it to.
             api::signup(e.get(1), e.get(2), None);
         }
+        Some((Command::TrackClick, e)) => api::track_click(e.get(1), JsValue::UNDEFINED, None),
         None => log::warn(
-            "skipped an affitorQueue entry: expected an array like ['signup', customerKey, email]",
+            "skipped an affitorQueue entry: expected ['signup', customerKey, email] or ['trackClick']",
         ),
     }
 }
@@ -56,6 +59,7 @@ mod tests {
     #[test]
     fn known_commands() {
         assert_eq!(command("signup"), Some(Command::Signup));
+        assert_eq!(command("trackClick"), Some(Command::TrackClick));
         assert_eq!(command("Signup"), None);
         assert_eq!(command(""), None);
         assert_eq!(command("track"), None);

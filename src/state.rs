@@ -10,6 +10,8 @@ pub struct Tracker {
     pub session_id: String,
     /// Numbers this page's outbox entries.
     pub entries: Cell<u32>,
+    /// A click request is on its way: a signup waits for its click id.
+    pub clicking: Cell<bool>,
 }
 
 /// Global state for a single-threaded wasm module.
@@ -38,4 +40,12 @@ pub fn next_entry() -> u32 {
 /// Runs `f` with the tracker, if `start` has run.
 pub fn with<R>(f: impl FnOnce(&Tracker) -> R) -> Option<R> {
     TRACKER.0.try_borrow().ok()?.as_ref().map(f)
+}
+
+pub fn clicking() -> bool {
+    with(|t| t.clicking.get()).unwrap_or(false)
+}
+
+pub fn set_clicking(on: bool) {
+    with(|t| t.clicking.set(on));
 }

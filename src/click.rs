@@ -1,0 +1,247 @@
+//! Click capture (CONTRACT.md §3, §5): the `aff` parameter of a landing URL, the click
+//! request, and the cookies its answer is kept in.
+
+use crate::json::Obj;
+use crate::text::{self, cat};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The raw (still percent-encoded) value of the `aff` query parameter of `url`.
+pub fn aff_param(url: &str) -> Option<&str> {
+    let before_fragment = text::split(url, b'#').next()?;
+    let (_, query) = text::split_once(before_fragment, b'?')?;
+    text::split(query, b'&').find_map(|pair| match text::split_once(pair, b'=') {
+        Some(("aff", v)) if !v.is_empty() => Some(v),
+        _ => None,
+    })
+}
+
+/// The click-id history with `id` added last (moved there if already in it), at most
+/// `cookie::HISTORY_MAX` ids, `|`-separated.
+pub fn push_history(history: &[String], id: &str) -> String {
+    let kept: Vec<&str> = history
+        .iter()
+        .map(String::as_str)
+        .filter(|h| *h != id && !h.is_empty())
+        .collect();
+    let skip = (kept.len() + 1).saturating_sub(crate::cookie::HISTORY_MAX);
+    let mut out = String::new();
+    for h in kept.iter().skip(skip).copied().chain([id]) {
+        if !out.is_empty() {
+            out.push('|');
+        }
+        out.push_str(h);
+    }
+    out
+}
+
+/// Hosts where a cookie gets no `domain` attribute: localhost, IP addresses, single labels.
+pub fn host_only(host: &str) -> bool {
+    !host.as_bytes().contains(&b'.')
+        || host.as_bytes().contains(&b':')
+        || host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || host == "localhost"
+        || host.ends_with(".localhost")
+}
+
+/// Parent domains of `host` to try for the cookie, widest first: `a.b.example.co.uk` →
+/// `co.uk`, `example.co.uk`, `b.example.co.uk`, `a.b.example.co.uk`. The browser refuses the
+/// public suffixes, so the first one it accepts is the site's registrable domain.
+pub fn domain_candidates(host: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    if host_only(host) {
+        return out;
+    }
+    let mut rest = host;
+    out.push(host);
+    while let Some((_, parent)) = text::split_once(rest, b'.') {
+        if !parent.as_bytes().contains(&b'.') {
+            break;
+        }
+        out.push(parent);
+        rest = parent;
+    }
+    out.reverse();
+    out
+}
+
+/// One `Set-Cookie`-style line for `document.cookie`.
+pub fn cookie_line(
+    name: &str,
+    encoded: &str,
+    max_age_s: u64,
+    domain: Option<&str>,
+    secure: bool,
+) -> String {
+    let mut s = cat(&[name, "=", encoded, "; path=/; SameSite=Lax; max-age="]);
+    crate::outbox::push_number(&mut s, max_age_s);
+    if let Some(d) = domain {
+        s.push_str("; domain=");
+        s.push_str(d);
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    s
+}
+
+/// What the click request says about the visit (CONTRACT.md §5).
+pub struct Visit<'a> {
+    pub affiliate_url: &'a str,
+    pub page_title: &'a str,
+    pub referrer_url: &'a str,
+    pub session_id: &'a str,
+    pub user_agent: &'a str,
+    pub screen_resolution: &'a str,
+    pub viewport_size: &'a str,
+    pub language: &'a str,
+    pub timezone: &'a str,
+    pub existing_click_id: Option<&'a str>,
+    pub program_id: Option<&'a str>,
+}
+
+impl Visit<'_> {
+    pub fn body(&self) -> String {
+        let o = Obj::new()
+            .str("affiliate_url", self.affiliate_url)
+            .str("page_url", self.affiliate_url)
+            .str("page_title", self.page_title)
+            .opt_str(
+                "referrer_url",
+                Some(self.referrer_url).filter(|r| !r.is_empty()),
+            )
+            .str("session_id", self.session_id)
+            .str("user_agent", self.user_agent)
+            .str("screen_resolution", self.screen_resolution)
+            .str("viewport_size", self.viewport_size)
+            .str("language", self.language)
+            .str("timezone", self.timezone);
+        let o = match self.existing_click_id {
+            Some(id) => o.str("existing_click_id", id),
+            None => o,
+        };
+        match self.program_id {
+            Some(id) => o.raw("program_id", id),
+            None => o,
+        }
+        .end()
+    }
+}
+
+/// `"1920x1080"`.
+pub fn size(w: u64, h: u64) -> String {
+    let mut s = String::new();
+    crate::outbox::push_number(&mut s, w);
+    s.push('x');
+    crate::outbox::push_number(&mut s, h);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn finds_the_aff_parameter() {
+        assert_eq!(
+            aff_param("https://s.example/pricing?aff=PARTNER1"),
+            Some("PARTNER1")
+        );
+        assert_eq!(
+            aff_param("https://s.example/?x=1&aff=P%202&y=2#aff=no"),
+            Some("P%202")
+        );
+        assert_eq!(aff_param("https://s.example/#x?aff=no"), None);
+        assert_eq!(aff_param("https://s.example/?affiliate=1&naff=2"), None);
+        assert_eq!(aff_param("https://s.example/?aff="), None);
+        assert_eq!(aff_param("https://s.example/"), None);
+    }
+
+    #[test]
+    fn history_keeps_twenty_newest_last_without_repeats() {
+        let h: Vec<String> = (0..25)
+            .map(|i| {
+                let mut s = String::from("c");
+                crate::outbox::push_number(&mut s, i);
+                s
+            })
+            .collect();
+        let out = push_history(&h, "c3");
+        let ids: Vec<&str> = out.split('|').collect();
+        assert_eq!(ids.len(), 20);
+        assert_eq!(ids.last(), Some(&"c3"));
+        assert_eq!(ids.iter().filter(|i| **i == "c3").count(), 1);
+        assert_eq!(ids[0], "c6");
+        assert_eq!(push_history(&[], "x"), "x");
+        assert_eq!(push_history(&["a".into(), "b".into()], "a"), "b|a");
+    }
+
+    #[test]
+    fn cookie_domains_widest_first() {
+        assert_eq!(
+            domain_candidates("a.b.example.co.uk"),
+            vec![
+                "co.uk",
+                "example.co.uk",
+                "b.example.co.uk",
+                "a.b.example.co.uk"
+            ]
+        );
+        assert_eq!(
+            domain_candidates("www.example.com"),
+            vec!["example.com", "www.example.com"]
+        );
+        assert_eq!(domain_candidates("example.com"), vec!["example.com"]);
+        for host in [
+            "localhost",
+            "app.localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "intranet",
+        ] {
+            assert!(domain_candidates(host).is_empty(), "{host}");
+        }
+    }
+
+    #[test]
+    fn cookie_lines() {
+        assert_eq!(
+            cookie_line(
+                "affitor_click_id",
+                "c%201",
+                5_184_000,
+                Some("example.com"),
+                true
+            ),
+            "affitor_click_id=c%201; path=/; SameSite=Lax; max-age=5184000; domain=example.com; Secure"
+        );
+        assert_eq!(
+            cookie_line("x", "1", 0, None, false),
+            "x=1; path=/; SameSite=Lax; max-age=0"
+        );
+    }
+
+    #[test]
+    fn click_body_has_the_contract_fields() {
+        let v = Visit {
+            affiliate_url: "https://s.example/?aff=P1",
+            page_title: "Pricing",
+            referrer_url: "",
+            session_id: "s_1",
+            user_agent: "UA",
+            screen_resolution: "1920x1080",
+            viewport_size: "800x600",
+            language: "en-US",
+            timezone: "Europe/Paris",
+            existing_click_id: Some("cust_42_1"),
+            program_id: Some("42"),
+        };
+        assert_eq!(
+            v.body(),
+            r#"{"affiliate_url":"https://s.example/?aff=P1","page_url":"https://s.example/?aff=P1","page_title":"Pricing","referrer_url":null,"session_id":"s_1","user_agent":"UA","screen_resolution":"1920x1080","viewport_size":"800x600","language":"en-US","timezone":"Europe/Paris","existing_click_id":"cust_42_1","program_id":42}"#
+        );
+        assert_eq!(size(1920, 1080), "1920x1080");
+    }
+}

@@ -1,0 +1,217 @@
+// Click capture (CONTRACT.md §3, §5): landing with ?aff=, the click request, the cookies, and
+// the signup that follows, in headless Chromium against the dev collector.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, open, ready, setup, tag } from './harness.mjs';
+
+let env;
+before(async () => {
+  env = await setup();
+});
+after(() => env?.close());
+beforeEach(() => env.reset());
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const clicks = async () => (await env.events('click')).map((e) => e.body);
+const clickPosts = async () => (await env.requests('/api/v1/track/click')).filter((r) => r.method === 'POST');
+const leads = async () => (await env.events('lead')).map((e) => e.body);
+const jar = async (page) => Object.fromEntries((await page.context().cookies()).map((c) => [c.name, c]));
+
+async function land(context, path) {
+  const page = await open(env, `<!doctype html><title>Pricing</title>${tag(env)}`, { context, path });
+  await ready(page);
+  return page;
+}
+
+describe('click capture', () => {
+  it('landing with ?aff= sends one click and stores the cookies as specified', async () => {
+    const context = await env.browser.newContext();
+    const page = await land(context, '/pricing?plan=pro&aff=PARTNER1#top');
+    await env.until(async () => (await clicks()).length === 1, 5000, 'the click');
+    const [click] = await clicks();
+    assert.equal(click.affiliate_url, `${env.site}/pricing?plan=pro&aff=PARTNER1#top`);
+    assert.equal(click.page_title, 'Pricing');
+    assert.match(click.screen_resolution, /^\d+x\d+$/);
+    assert.match(click.viewport_size, /^\d+x\d+$/);
+    for (const f of ['session_id', 'user_agent', 'language', 'timezone']) assert.equal(typeof click[f], 'string', f);
+    assert.equal(click.existing_click_id, undefined);
+    const [event] = await env.events('click');
+    const id = event.response.click_id;
+    await env.until(async () => (await jar(page)).affitor_click_id, 2000, 'the cookie');
+    const c = await jar(page);
+    assert.equal(c.affitor_click_id.value, id);
+    assert.equal(c.affitor_click_id.path, '/');
+    assert.equal(c.affitor_click_id.sameSite, 'Lax');
+    const expected = Date.now() / 1000 + 60 * 86400;
+    assert.ok(Math.abs(c.affitor_click_id.expires - expected) < 60, 'expires with the 60-day window');
+    assert.equal(decodeURIComponent(c.affitor_click_ids.value), id);
+    assert.equal(decodeURIComponent(c.affitor_aff_url.value), click.affiliate_url);
+    assert.equal(await page.evaluate(() => window.affitor.getClickId()), id);
+    assert.deepEqual(await page.evaluate(() => window.affitor.getData()), {
+      clickId: id,
+      programId: '42',
+      hasAttribution: true,
+      affiliateUrl: click.affiliate_url,
+    });
+    await context.close();
+  });
+
+  it('the signup page then sends that click_id and the history', async () => {
+    const context = await env.browser.newContext();
+    await land(context, '/?aff=PARTNER1');
+    await env.until(async () => (await clicks()).length === 1, 5000, 'the click');
+    const id = (await env.events('click'))[0].response.click_id;
+    const signup = await open(env, tag(env), { context, path: '/signup' });
+    await ready(signup);
+    const r = await signup.evaluate(() => window.affitor.signup('clicked_user', 'c@example.com'));
+    assert.equal(r.ok, true);
+    assert.equal(r.provisional, undefined, 'the collector knows this click');
+    const [lead] = await leads();
+    assert.equal(lead.click_id, id);
+    assert.deepEqual(lead.click_ids, [id]);
+    await context.close();
+  });
+
+  it('a second landing with the same partner sends no click; another partner sends one with existing_click_id', async () => {
+    const context = await env.browser.newContext();
+    await land(context, '/?aff=PARTNER1');
+    await env.until(async () => (await clicks()).length === 1, 5000, 'the first click');
+    const first = (await env.events('click'))[0].response.click_id;
+    await land(context, '/other?aff=PARTNER1');
+    await sleep(500);
+    assert.equal((await clickPosts()).length, 1, 'same partner: no new click');
+    const page = await land(context, '/?aff=PARTNER2');
+    await env.until(async () => (await clicks()).length === 2, 5000, 'the second click');
+    const second = await clicks();
+    assert.equal(second[1].existing_click_id, first);
+    const secondId = (await env.events('click'))[1].response.click_id;
+    await env.until(async () => (await jar(page)).affitor_click_id?.value === secondId, 2000, 'last click wins');
+    assert.equal(decodeURIComponent((await jar(page)).affitor_click_ids.value), `${first}|${secondId}`);
+    await context.close();
+  });
+
+  it('an inactive link stores nothing', async () => {
+    const context = await env.browser.newContext();
+    const page = await land(context, '/?aff=INACTIVE1');
+    await env.until(async () => (await clickPosts()).length === 1, 5000, 'the click request');
+    await sleep(300);
+    const c = await jar(page);
+    assert.equal(c.affitor_click_id, undefined);
+    assert.equal(c.affitor_aff_url, undefined);
+    assert.equal(await page.evaluate(() => window.affitor.getClickId()), null);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+  });
+
+  it('a 503 on the click is retried, and the cookie is then set', async () => {
+    await env.faults({ click: [{ status: 503 }] });
+    const context = await env.browser.newContext();
+    const page = await land(context, '/?aff=RETRY1');
+    await env.until(async () => (await clicks()).length === 1, 5000, 'the retried click');
+    assert.deepEqual((await clickPosts()).map((r) => r.status), [503, 200]);
+    await env.until(async () => (await jar(page)).affitor_click_id, 2000, 'the cookie');
+    await context.close();
+  });
+
+  it('a signup on the landing page itself waits for the click id', async () => {
+    const page = await open(
+      env,
+      `${tag(env)}<script>window.affitor.signup('landing_user').then((r) => (window.result = r));</script>`,
+      { path: '/start?aff=FASTPARTNER' },
+    );
+    await env.until(() => page.evaluate(() => window.result), 5000, 'the signup');
+    const [event] = await env.events('click');
+    const [lead] = await leads();
+    assert.equal(lead.click_id, event.response.click_id);
+    await page.context().close();
+  });
+
+  it('cookie values with ; = % and non-ASCII are read back intact', async () => {
+    const value = 'cust;42=1%é😀';
+    const page = await open(env, tag(env), {
+      cookies: [
+        { name: 'affitor_click_id', value: encodeURIComponent(value) },
+        { name: 'affitor_click_ids', value: encodeURIComponent(`a;1|${value}`) },
+      ],
+    });
+    await ready(page);
+    assert.equal(await page.evaluate(() => window.affitor.getClickId()), value);
+    await page.evaluate(() => window.affitor.signup('awkward_cookie_user'));
+    const [lead] = await leads();
+    assert.equal(lead.click_id, value);
+    assert.deepEqual(lead.click_ids, ['a;1', value]);
+    await page.context().close();
+  });
+
+  it('migrates the legacy customer_code cookie', async () => {
+    const page = await open(env, tag(env), { cookies: [{ name: 'customer_code', value: 'legacy_9' }] });
+    await ready(page);
+    const c = await jar(page);
+    assert.equal(c.affitor_click_id?.value, 'legacy_9');
+    await page.context().close();
+  });
+
+  it('trackClick() captures a click after a client-side navigation', async () => {
+    const page = await open(env, tag(env), { path: '/app' });
+    await ready(page);
+    assert.equal((await clickPosts()).length, 0);
+    const r = await page.evaluate(() => {
+      history.pushState({}, '', '/app/pricing?aff=SPA1');
+      return window.affitor.trackClick();
+    });
+    assert.equal(r.ok, true);
+    const [event] = await env.events('click');
+    assert.equal(r.clickId, event.response.click_id);
+    assert.equal(event.body.affiliate_url, `${env.site}/app/pricing?aff=SPA1`);
+    assert.equal(await page.evaluate(() => window.affitor.getClickId()), r.clickId);
+    const none = await page.evaluate(() => {
+      history.pushState({}, '', '/app/home');
+      return window.affitor.trackClick();
+    });
+    assert.equal(none.ok, false);
+    await page.context().close();
+  });
+});
+
+describe('cookie domain', () => {
+  let browser;
+  before(async () => {
+    // *.example.test resolves to this machine, so the tracker can probe a real parent domain.
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP *.example.test 127.0.0.1'],
+    });
+  });
+  after(() => browser?.close());
+
+  it('stores the click for every subdomain of the site, and the other subdomain reads it', async () => {
+    const context = await browser.newContext();
+    env.pages.set('/land', `<!doctype html>${tag(env)}`);
+    const page = await context.newPage();
+    await page.goto(`http://www.example.test:${env.pages.port}/land?aff=SUBDOMAINS`);
+    await page.evaluate(() => window.affitor.ready);
+    await env.until(async () => (await clicks()).length === 1, 5000, 'the click');
+    const id = (await env.events('click'))[0].response.click_id;
+    await env.until(async () => (await context.cookies()).some((c) => c.name === 'affitor_click_id'), 2000, 'cookie');
+    const cookie = (await context.cookies()).find((c) => c.name === 'affitor_click_id');
+    assert.equal(cookie.domain, '.example.test');
+    assert.equal((await context.cookies()).filter((c) => c.name === 'affitor_probe').length, 0, 'probe removed');
+    const app = await context.newPage();
+    await app.goto(`http://app.example.test:${env.pages.port}/land`);
+    await app.evaluate(() => window.affitor.ready);
+    assert.equal(await app.evaluate(() => window.affitor.getClickId()), id);
+    await context.close();
+  });
+
+  it('data-affitor-cookie-domain forces the domain', async () => {
+    const context = await browser.newContext();
+    env.pages.set('/forced', `<!doctype html>${tag(env, { 'data-affitor-cookie-domain': 'shop.example.test' })}`);
+    const page = await context.newPage();
+    await page.goto(`http://www.shop.example.test:${env.pages.port}/forced?aff=FORCED`);
+    await page.evaluate(() => window.affitor.ready);
+    await env.until(async () => (await context.cookies()).some((c) => c.name === 'affitor_click_id'), 5000, 'cookie');
+    assert.equal((await context.cookies()).find((c) => c.name === 'affitor_click_id').domain, '.shop.example.test');
+    await context.close();
+  });
+});
