@@ -1,6 +1,7 @@
 /*! Affitor tracker loader: https://github.com/affitor. Installs window.affitor at once, so
     calls made now are queued; then loads the WebAssembly tracker from next to this file and
-    hands the calls over. All tracking logic lives in the WebAssembly module. */
+    hands the calls over. All tracking logic lives in the WebAssembly module (or, on a page whose
+    Content-Security-Policy forbids WebAssembly, in the same module compiled to JavaScript). */
 (function (w, d) {
   var api = w.affitor;
   if (api && api.version) return; // a second copy of the tag changes nothing
@@ -90,6 +91,7 @@
   api = w.affitor = {
     version: '__VERSION__',
     signup: queued('signup'),
+    trackClick: queued('trackClick'),
     getClickId: function () {
       return null;
     },
@@ -105,35 +107,48 @@
     return new URL(file + '?v=__BUILD__', (tag && tag.src) || d.baseURI).href;
   }
 
-  import(url('affitor_tracker.js'))
-    .then(function (m) {
-      return m.default({ module_or_path: url('affitor_tracker_bg.wasm') }).then(function () {
-        stopKeeping();
-        m.start(tag, w.affitorQueue);
-        var queue = (w.affitorQueue = w.affitorQueue || []);
-        if (Array.isArray(queue)) {
-          queue.push = function () {
-            for (var i = 0; i < arguments.length; i++) m.run(arguments[i]);
-            return 0;
-          };
-        }
-        api.signup = promised(m.signup);
-        api.getClickId = safe(m.getClickId, function () {
-          return null;
-        });
-        api.getData = safe(m.getData, api.getData);
-        handOver();
+  // The tracker takes over: from now on the page's calls go to it.
+  function run(m) {
+    stopKeeping();
+    m.start(tag, w.affitorQueue);
+    var queue = (w.affitorQueue = w.affitorQueue || []);
+    if (Array.isArray(queue)) {
+      queue.push = function () {
+        for (var i = 0; i < arguments.length; i++) m.run(arguments[i]);
+        return 0;
+      };
+    }
+    api.signup = promised(m.signup);
+    api.trackClick = promised(m.trackClick);
+    api.getClickId = safe(m.getClickId, function () {
+      return null;
+    });
+    api.getData = safe(m.getData, api.getData);
+    handOver();
+  }
+
+  // Imports the tracker module `file`, initialises it with `init`, and hands over to it.
+  function load(file, init) {
+    return import(url(file)).then(function (m) {
+      return m.default(init).then(function () {
+        run(m);
       });
+    });
+  }
+
+  load('affitor_tracker.js', { module_or_path: url('affitor_tracker_bg.wasm') })
+    .catch(function (e) {
+      // A Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling WebAssembly: the
+      // same tracker compiled to JavaScript takes over (a larger download, the same behaviour).
+      if (!/Content.Security.Policy|unsafe-eval/i.test(e && e.message)) throw e;
+      console.error(
+        "[Affitor] this page's Content-Security-Policy does not allow WebAssembly, so the tracker runs its larger JavaScript fallback: add 'wasm-unsafe-eval' to its script-src"
+      );
+      return load('affitor_tracker_fallback.js');
     })
     .catch(function (e) {
-      var csp = /Content.Security.Policy|unsafe-eval/i.test(e && e.message);
-      console.error(
-        '[Affitor] ' +
-          (csp
-            ? "this page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src so that signups are tracked"
-            : 'the tracker could not load: ' + e)
-      );
-      api.signup = failed(csp ? 'blocked by Content-Security-Policy' : 'tracker not loaded');
+      console.error('[Affitor] the tracker could not load: ' + e);
+      api.signup = api.trackClick = failed('tracker not loaded');
       handOver();
     });
 })(window, document);

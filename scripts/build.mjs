@@ -86,5 +86,6 @@ const min = transformSync(loader, { minify: true, target: 'es2017', legalComment
 writeFileSync(join(out, 'affitor-tracker.js'), min);
 
 console.log(`built dist/ (version ${version}, build ${build})`);
+(await import('./build-fallback.mjs')).buildFallback(); // dist/affitor_tracker_fallback.js, for CSPs without 'wasm-unsafe-eval'
 // The report only informs here; `npm run size` (and `npm test`) fail when over budget.
 spawnSync('node', [join(root, 'scripts', 'size.mjs')], { stdio: 'inherit' });
