@@ -46,6 +46,8 @@ pub fn start(script: JsValue, queue: JsValue) {
         session_id,
         entries: Cell::new(0),
         clicking: Cell::new(false),
+        hiding: Cell::new(false),
+        net_error_at: Cell::new(0),
     });
     track::migrate_legacy();
     track::capture(page::href(), None);

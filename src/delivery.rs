@@ -14,13 +14,18 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::Cell;
-use js_sys::{Function, Math};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Function, Math, Promise};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::*;
 
 /// How long a page may hold an entry it is sending before another page may take it over.
 const INFLIGHT_LEASE_MS: u64 = 15_000;
 /// Slack on the lease of an entry waiting for a retry timer.
 const WAITING_LEASE_MS: u64 = 5_000;
+/// A page that is being left rejects its in-flight fetches a moment before or after
+/// `pagehide`, although keepalive requests carry on: a network error this close to the page
+/// going away says nothing about the request.
+const UNLOAD_ERROR_MS: u64 = 20;
 
 /// Resolves one `signup()` promise, once: with the API's answer, or earlier with "queued".
 pub struct Answer(Cell<Option<Function>>);
@@ -94,47 +99,82 @@ pub fn is_duplicate(key: &str) -> bool {
         || store::entries().iter().any(|e| e.key == key)
 }
 
-/// Sends what earlier pages left in the outbox. Entries are claimed first, then sent only if
-/// the claim still holds a moment later: when two tabs flush at once, one of them sends.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
+    fn lock(name: &str, options: &JsValue, callback: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// Sends what earlier pages left in the outbox, from one tab at a time. With Web Locks, the
+/// tab that gets the lock claims the entries and holds the lock until its requests have been
+/// answered, so no other tab can read a stale copy of the outbox meanwhile. Without them
+/// (insecure contexts, old browsers), entries are claimed and sent only if the claim still
+/// holds a moment later.
 pub fn flush() {
-    let (me, now) = (me(), now());
-    let mut claimed: Vec<String> = Vec::new();
-    store::update(&mut |entries| {
-        for e in entries.iter_mut() {
-            if e.claimable(&me, now) {
-                e.owner = me.clone();
-                e.lease = now + INFLIGHT_LEASE_MS;
-                e.waiting = false;
-                claimed.push(e.id.clone());
-            }
-        }
-    });
-    if claimed.is_empty() {
+    if store::entries().is_empty() {
         return;
     }
-    log::debug(
-        "sending leads left by an earlier page",
-        &(claimed.len() as u32).into(),
-    );
-    let settle_ms = 50 + (Math::random() * 100.0) as u32;
-    page::later(
-        settle_ms,
-        Box::new(move |_| {
-            let me = self::me();
-            for e in store::entries() {
-                if e.owner == me && claimed.contains(&e.id) {
-                    let job = Job {
-                        id: e.id,
-                        key: e.key,
-                        url: e.url,
-                        body: e.body,
-                        tries: 0,
-                    };
-                    attempt(job, None);
-                }
+    let send = Closure::once_into_js(|held: JsValue| -> JsValue {
+        if held.is_null() {
+            return JsValue::UNDEFINED; // another tab is flushing
+        }
+        let answered = Array::new();
+        for job in claim() {
+            if let Some(p) = attempt(job, None) {
+                answered.push(&p);
             }
-        }),
-    );
+        }
+        Promise::all_settled(&answered).into()
+    });
+    match lock(
+        "affitor_outbox",
+        &page::parse(r#"{"ifAvailable":true}"#),
+        &send,
+    ) {
+        // Handled, so that a lock request cut short by the page leaving is not an unhandled rejection.
+        Ok(p) => net::settle(&p, Box::new(|_| {})),
+        Err(_) => {
+            let claimed: Vec<String> = claim().into_iter().map(|j| j.id).collect();
+            let settle_ms = 200 + (Math::random() * 300.0) as u32;
+            page::later(
+                settle_ms,
+                Box::new(move |_| {
+                    for job in claim() {
+                        if claimed.contains(&job.id) {
+                            attempt(job, None);
+                        }
+                    }
+                }),
+            );
+        }
+    }
+}
+
+/// Takes every entry this page may send: owned by it, or with an expired lease.
+fn claim() -> Vec<Job> {
+    let (me, now) = (me(), now());
+    let mut jobs = Vec::new();
+    store::update(&mut |entries| {
+        for e in entries.iter_mut().filter(|e| e.claimable(&me, now)) {
+            e.owner = me.clone();
+            e.lease = now + INFLIGHT_LEASE_MS;
+            e.waiting = false;
+            jobs.push(Job {
+                id: e.id.clone(),
+                key: e.key.clone(),
+                url: e.url.clone(),
+                body: e.body.clone(),
+                tries: 0,
+            });
+        }
+    });
+    if !jobs.is_empty() {
+        log::debug(
+            "sending leads left by an earlier page",
+            &(jobs.len() as u32).into(),
+        );
+    }
+    jobs
 }
 
 /// The page is going. Entries waiting for a retry timer are handed back, so the next page view
@@ -142,12 +182,17 @@ pub fn flush() {
 /// without keepalive, the ones still unconfirmed go out with `sendBeacon` instead.
 pub fn release() {
     let (me, now) = (me(), now());
+    state::with(|t| t.hiding.set(true));
     let beacon = !net::keepalive_supported();
+    let just_failed = now.saturating_sub(state::net_error_at()) < UNLOAD_ERROR_MS;
     store::update(&mut |entries| {
         for e in entries.iter_mut().filter(|e| e.owner == me) {
             if beacon && net::beacon(&e.url, &e.body) {
                 e.lease = now + INFLIGHT_LEASE_MS;
                 e.attempts += 1;
+            } else if e.waiting && just_failed {
+                // Probably the unload cancelling it in JavaScript, not the request failing.
+                e.lease = now + INFLIGHT_LEASE_MS;
             } else if e.waiting {
                 e.owner.clear();
                 e.lease = 0;
@@ -157,7 +202,8 @@ pub fn release() {
     });
 }
 
-fn attempt(mut job: Job, answer: Waiter) {
+/// Sends the entry now, if it is still this page's to send; returns the request's promise.
+fn attempt(mut job: Job, answer: Waiter) -> Option<Promise> {
     let (me, now) = (me(), now());
     // Another page may have delivered or taken the entry while this one waited.
     let mut mine = None;
@@ -174,7 +220,7 @@ fn attempt(mut job: Job, answer: Waiter) {
         if let Some(a) = answer {
             a.give(&queued());
         }
-        return;
+        return None;
     };
     job.tries += 1;
     let (url, body) = (job.url.clone(), job.body.clone());
@@ -182,7 +228,7 @@ fn attempt(mut job: Job, answer: Waiter) {
         &url,
         &body,
         Box::new(move |r| settled(job, attempts, answer, r)),
-    );
+    )
 }
 
 fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
@@ -218,11 +264,20 @@ fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
 }
 
 fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
+    let now = now();
+    if reply.is_none() {
+        state::with(|t| t.net_error_at.set(now));
+        if state::hiding() {
+            // The page is gone; the keepalive request may well have arrived. The entry stays
+            // leased as in flight, and a later page view confirms it.
+            with_entry(&job.id, &mut |e| e.lease = now + INFLIGHT_LEASE_MS);
+            return;
+        }
+    }
     let told = reply
         .and_then(|r| r.retry_after.as_deref())
         .and_then(retry_after_ms);
     let wait = told.unwrap_or_else(|| backoff::delay(job.tries, Math::random()));
-    let now = now();
     if job.tries >= backoff::MAX_ATTEMPTS || wait > backoff::MAX_WAIT_MS {
         // Leave it to the next page view; a Retry-After still holds it back until then.
         let not_before = if told.is_some() { now + wait as u64 } else { 0 };
@@ -244,7 +299,12 @@ fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
         e.lease = now + wait as u64 + WAITING_LEASE_MS;
         e.waiting = true;
     });
-    page::later(wait, Box::new(move |_| attempt(job, answer)));
+    page::later(
+        wait,
+        Box::new(move |_| {
+            attempt(job, answer);
+        }),
+    );
 }
 
 /// Changes one outbox entry, if it is still there.

@@ -67,7 +67,8 @@ pub fn beacon(url: &str, body: &str) -> bool {
 }
 
 /// POSTs `body` to `url` and calls `done` once: with the reply, or with the network error.
-pub fn post_json(url: &str, body: &str, done: Done) {
+/// Returns the request's promise (settled when the answer's headers are in).
+pub fn post_json(url: &str, body: &str, done: Done) -> Option<Promise> {
     // Browsers refuse keepalive bodies over 64 KiB; such a (very rare) lead goes out plainly.
     // The API needs no cookies; a first-party proxy must not receive the site's session.
     let init = crate::page::parse(
@@ -87,14 +88,20 @@ pub fn post_json(url: &str, body: &str, done: Done) {
             .end(),
     );
     match fetch(url, &init) {
-        Err(e) => done(Err(e)),
-        Ok(p) => settle(
-            &p,
-            Box::new(move |r| match r {
-                Err(e) => done(Err(e)),
-                Ok(resp) => read(resp.unchecked_into(), done),
-            }),
-        ),
+        Err(e) => {
+            done(Err(e));
+            None
+        }
+        Ok(p) => {
+            settle(
+                &p,
+                Box::new(move |r| match r {
+                    Err(e) => done(Err(e)),
+                    Ok(resp) => read(resp.unchecked_into(), done),
+                }),
+            );
+            Some(p)
+        }
     }
 }
 

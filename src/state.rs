@@ -12,6 +12,10 @@ pub struct Tracker {
     pub entries: Cell<u32>,
     /// A click request is on its way: a signup waits for its click id.
     pub clicking: Cell<bool>,
+    /// The page is going (`pagehide` has fired).
+    pub hiding: Cell<bool>,
+    /// When a request last failed without an answer (ms since the epoch).
+    pub net_error_at: Cell<u64>,
 }
 
 /// Global state for a single-threaded wasm module.
@@ -48,4 +52,12 @@ pub fn clicking() -> bool {
 
 pub fn set_clicking(on: bool) {
     with(|t| t.clicking.set(on));
+}
+
+pub fn hiding() -> bool {
+    with(|t| t.hiding.get()).unwrap_or(false)
+}
+
+pub fn net_error_at() -> u64 {
+    with(|t| t.net_error_at.get()).unwrap_or(0)
 }
