@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformSync } from 'esbuild';
+import { buildSync, transformSync } from 'esbuild';
 import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,10 +79,18 @@ const build = createHash('sha256')
   .update(readFileSync(join(out, 'affitor_tracker_bg.wasm')))
   .digest('hex')
   .slice(0, 10);
-const loader = readFileSync(join(root, 'loader', 'affitor-tracker.js'), 'utf8')
+// The loader: a classic script (an IIFE with its install.js inlined), no module syntax left.
+const min = buildSync({
+  entryPoints: [join(root, 'loader', 'affitor-tracker.js')],
+  bundle: true,
+  write: false,
+  format: 'iife',
+  minify: true,
+  target: 'es2017',
+  legalComments: 'none',
+}).outputFiles[0].text
   .replaceAll('__VERSION__', version)
   .replaceAll('__BUILD__', build);
-const min = transformSync(loader, { minify: true, target: 'es2017', legalComments: 'none' }).code;
 writeFileSync(join(out, 'affitor-tracker.js'), min);
 
 console.log(`built dist/ (version ${version}, build ${build})`);
