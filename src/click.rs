@@ -98,6 +98,7 @@ pub struct Visit<'a> {
     pub timezone: &'a str,
     pub existing_click_id: Option<&'a str>,
     pub program_id: Option<&'a str>,
+    pub test_mode: bool,
 }
 
 impl Visit<'_> {
@@ -120,10 +121,15 @@ impl Visit<'_> {
             Some(id) => o.str("existing_click_id", id),
             None => o,
         };
-        match self.program_id {
+        let o = match self.program_id {
             Some(id) => o.raw("program_id", id),
             None => o,
-        }
+        };
+        // CONTRACT.md §1: in test mode, every event carries the test markers.
+        o.raw(
+            "additional_data",
+            &crate::lead::additional_data(self.test_mode, self.program_id),
+        )
         .end()
     }
 }
@@ -237,11 +243,22 @@ mod tests {
             timezone: "Europe/Paris",
             existing_click_id: Some("cust_42_1"),
             program_id: Some("42"),
+            test_mode: false,
         };
         assert_eq!(
             v.body(),
-            r#"{"affiliate_url":"https://s.example/?aff=P1","page_url":"https://s.example/?aff=P1","page_title":"Pricing","referrer_url":null,"session_id":"s_1","user_agent":"UA","screen_resolution":"1920x1080","viewport_size":"800x600","language":"en-US","timezone":"Europe/Paris","existing_click_id":"cust_42_1","program_id":42}"#
+            r#"{"affiliate_url":"https://s.example/?aff=P1","page_url":"https://s.example/?aff=P1","page_title":"Pricing","referrer_url":null,"session_id":"s_1","user_agent":"UA","screen_resolution":"1920x1080","viewport_size":"800x600","language":"en-US","timezone":"Europe/Paris","existing_click_id":"cust_42_1","program_id":42,"additional_data":{}}"#
         );
         assert_eq!(size(1920, 1080), "1920x1080");
+        let test = Visit {
+            test_mode: true,
+            existing_click_id: None,
+            ..v
+        };
+        assert!(
+            test.body().ends_with(
+                r#""program_id":42,"additional_data":{"test_mode":true,"program_id":42}}"#
+            )
+        );
     }
 }

@@ -53,6 +53,7 @@ pub fn capture(url: String, answer: Option<Rc<Answer>>) {
             timezone: &env.timezone,
             existing_click_id: existing.as_deref(),
             program_id: t.config.program_id.as_deref(),
+            test_mode: t.config.test_mode,
         }
         .body();
         (cat(&[&t.config.api_base, "/api/v1/track/click"]), body)

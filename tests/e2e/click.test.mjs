@@ -91,6 +91,15 @@ describe('click capture', () => {
     await context.close();
   });
 
+  it('in test mode the click carries the test markers too', async () => {
+    const context = await env.browser.newContext();
+    const page = await open(env, tag(env, { 'data-affitor-test-mode': 'true' }), { context, path: '/?aff=TESTMODE' });
+    await ready(page);
+    await env.until(async () => (await clicks()).length === 1, 5000, 'the click');
+    assert.deepEqual((await clicks())[0].additional_data, { test_mode: true, program_id: 42 });
+    await context.close();
+  });
+
   it('an inactive link stores nothing', async () => {
     const context = await env.browser.newContext();
     const page = await land(context, '/?aff=INACTIVE1');
