@@ -26,6 +26,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
+import { compileWasm } from './cargo.mjs';
 import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,29 +39,6 @@ const FEATURES = [
   '--enable-sign-ext', '--enable-call-indirect-overlong',
 ];
 
-function compile() {
-  // The same memory layout as the WebAssembly build (scripts/build.mjs).
-  const flags = (more) =>
-    `target.wasm32-unknown-unknown.rustflags=${JSON.stringify([
-      '-C', 'link-arg=-zstack-size=32768', '-C', 'link-arg=--initial-memory=131072',
-      '-C', 'target-feature=-reference-types,-multivalue,-nontrapping-fptoint', ...more,
-    ])}`;
-  const target = ['--release', '--target', 'wasm32-unknown-unknown', '--target-dir', 'target/fallback'];
-  if (process.env.AFFITOR_STABLE !== '1') {
-    try {
-      run('cargo', [
-        '+nightly', 'build', ...target, '-Zbuild-std=core,alloc',
-        '--config', flags(['-Zunstable-options', '-Cpanic=immediate-abort']),
-      ]);
-      return 'target/fallback/wasm32-unknown-unknown/release/affitor_tracker.wasm';
-    } catch {
-      console.warn('[build] nightly build-std failed; building the CSP fallback with stable Rust');
-    }
-  }
-  run('cargo', ['build', ...target, '--config', flags([])]);
-  return 'target/fallback/wasm32-unknown-unknown/release/affitor_tracker.wasm';
-}
-
 /** Replaces `from` (a string, or a RegExp without groups) in `text`, where it must occur once. */
 function once(text, from, to, what) {
   const parts = text.split(from);
@@ -71,7 +49,11 @@ function once(text, from, to, what) {
 export function buildFallback() {
   const started = Date.now();
   const tmp = join(root, 'target', 'bindgen-fallback');
-  const wasm = compile();
+  const wasm = compileWasm(root, {
+    targetDir: 'target/fallback',
+    rustflags: ['-C', 'target-feature=-reference-types,-multivalue,-nontrapping-fptoint'],
+    what: 'the CSP fallback',
+  });
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
 

@@ -1,4 +1,4 @@
-// Builds dist/ from the Rust crate and the loader:
+// Builds dist/ from the Rust crate and the loader (the compile step is scripts/cargo.mjs):
 //   cargo (wasm32, release) → wasm-bindgen --target web → wasm-opt -Oz → dist/
 // and minifies the wasm-bindgen glue and the loader with esbuild.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, transformSync } from 'esbuild';
+import { compileWasm } from './cargo.mjs';
 import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,36 +23,11 @@ export const WASM_OPT_FEATURES = [
   '--enable-multivalue', '--enable-mutable-globals',
 ];
 
-// Nightly rebuilds core and alloc with panic=immediate-abort: a panic becomes a trap, and
-// core's panic-message formatting (~7 KB of wasm) disappears. Stable is the fallback.
-function compile() {
-  // Rust's default is 17 pages of linear memory, 1 MiB of it stack. The tracker needs a few KiB
-  // of stack and its heap grows on demand: start with 2 pages (128 KiB) and a 32 KiB stack.
-  const flags = (more) =>
-    `target.wasm32-unknown-unknown.rustflags=${JSON.stringify([
-      '-C', 'link-arg=-zstack-size=32768', '-C', 'link-arg=--initial-memory=131072', ...more,
-    ])}`;
-  const target = ['--release', '--target', 'wasm32-unknown-unknown'];
-  if (process.env.AFFITOR_STABLE !== '1') {
-    try {
-      run('cargo', [
-        '+nightly', 'build', ...target, '-Zbuild-std=core,alloc', '--target-dir', 'target/nightly',
-        '--config', flags(['-Zunstable-options', '-Cpanic=immediate-abort']),
-      ]);
-      return 'target/nightly/wasm32-unknown-unknown/release/affitor_tracker.wasm';
-    } catch {
-      console.warn('[build] nightly build-std failed; building with stable Rust (the wasm will be ~7 KB larger)');
-    }
-  }
-  run('cargo', ['build', ...target, '--config', flags([])]);
-  return 'target/wasm32-unknown-unknown/release/affitor_tracker.wasm';
-}
-
 const out = join(root, 'dist');
 const tmp = join(root, 'target', 'bindgen');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
-const wasm = compile();
+const wasm = compileWasm(root, { targetDir: 'target/nightly' });
 rmSync(tmp, { recursive: true, force: true });
 run('wasm-bindgen', [
   wasm,

@@ -245,9 +245,25 @@ function createPanel(list) {
   };
 }
 
+// The live panel, the same on every page of the demo.
+const PANEL = `
+  <div class="panel-header">
+    <h2>Events received by the collector</h2>
+    <button id="reset-events" type="button">Reset events</button>
+  </div>
+  <p class="panel-meta">
+    Tracker: <span id="tracker-status">loading…</span> ·
+    Current click id: <code id="click-id">none</code> ·
+    Feed: <span id="panel-status">connecting…</span>
+  </p>
+  <ol id="events-list" class="events"></ol>
+  <p id="events-empty" class="muted">No events yet.</p>`;
+
 function startPanel() {
+  const host = $('events-panel');
+  if (!host) return;
+  host.innerHTML = PANEL;
   const list = $('events-list');
-  if (!list) return;
   const panel = createPanel(list);
   const status = $('panel-status');
   let pollTimer = null;

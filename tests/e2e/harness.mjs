@@ -26,6 +26,17 @@ export async function launchBrowser() {
   });
 }
 
+/** Polls `fn` until it returns a truthy value, or fails after `ms`. */
+export async function until(fn, ms = 5000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Starts a collector with a fresh data dir, and a browser. Call `close()` in `after`. */
 export async function setup() {
   const dataDir = await mkdtemp(join(tmpdir(), 'affitor-e2e-'));
@@ -72,16 +83,7 @@ export async function setup() {
       });
       if (!r.ok) throw new Error(`faults: ${r.status} ${await r.text()}`);
     },
-    /** Polls `fn` until it returns a truthy value, or fails after `ms`. */
-    async until(fn, ms = 5000, what = 'condition') {
-      const end = Date.now() + ms;
-      for (;;) {
-        const v = await fn();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    until,
   };
   return env;
 }

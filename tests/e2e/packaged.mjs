@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { startCollector } from '../../server/collector.mjs';
 import { consumer, root } from '../packed.mjs';
-import { launchBrowser } from './harness.mjs';
+import { launchBrowser, until } from './harness.mjs';
 
 /**
  * `bundles`: { 'path/in/www/out.js': 'path/in/www/entry.jsx' | { contents, options } } built with
@@ -58,16 +58,7 @@ export async function setupPackaged({ bundles = {}, links = [] } = {}) {
       const all = await (await fetch(`${api}/api/v1/dev/events`)).json();
       return all.filter((e) => e.type === 'lead').map((e) => e.body);
     },
-    /** Polls until `fn` returns a truthy value, or fails after `ms`. */
-    async until(fn, ms = 10_000, what = 'condition') {
-      const end = Date.now() + ms;
-      for (;;) {
-        const v = await fn();
-        if (v) return v;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    until: (fn, ms = 10_000, what) => until(fn, ms, what),
     /** A fresh browser context and page that records page errors and console messages. */
     async visitor({ cookies = [] } = {}) {
       const context = await browser.newContext();

@@ -1,0 +1,35 @@
+// Compiles the crate to wasm32-unknown-unknown, for scripts/build.mjs and build-fallback.mjs.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+/**
+ * Builds the release wasm into `targetDir` (relative to `root`) and returns its path.
+ *
+ * Nightly rebuilds core and alloc with panic=immediate-abort: a panic becomes a trap, and core's
+ * panic-message formatting (~7 KB of wasm) disappears. Stable Rust is the fallback (and
+ * AFFITOR_STABLE=1 forces it). Rust's default linear memory is 17 pages, 1 MiB of it stack; the
+ * tracker needs a few KiB of stack and its heap grows on demand: it starts with 2 pages (128 KiB)
+ * and a 32 KiB stack. `rustflags` adds to those (target features, for instance).
+ */
+export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm' }) {
+  const run = (args) => execFileSync('cargo', args, { cwd: root, stdio: 'inherit' });
+  const config = (more) =>
+    `target.wasm32-unknown-unknown.rustflags=${JSON.stringify([
+      '-C', 'link-arg=-zstack-size=32768', '-C', 'link-arg=--initial-memory=131072', ...rustflags, ...more,
+    ])}`;
+  const target = ['--release', '--target', 'wasm32-unknown-unknown', '--target-dir', targetDir];
+  const output = join(targetDir, 'wasm32-unknown-unknown', 'release', 'affitor_tracker.wasm');
+  if (process.env.AFFITOR_STABLE !== '1') {
+    try {
+      run([
+        '+nightly', 'build', ...target, '-Zbuild-std=core,alloc',
+        '--config', config(['-Zunstable-options', '-Cpanic=immediate-abort']),
+      ]);
+      return output;
+    } catch {
+      console.warn(`[build] nightly build-std failed; building ${what} with stable Rust (~7 KB larger)`);
+    }
+  }
+  run(['build', ...target, '--config', config([])]);
+  return output;
+}
