@@ -126,14 +126,21 @@ async fn bad_arguments_resolve_to_a_failure_result() {
 }
 
 #[wasm_bindgen_test]
-async fn an_unreachable_api_resolves_with_ok_false() {
+async fn an_unreachable_api_keeps_the_lead_and_says_queued() {
     // Port 9 (discard) on loopback: refused at once, nothing leaves the machine.
     start_with(&[
         ("data-affitor-program-id", "42"),
         ("data-affitor-api-base", "http://127.0.0.1:9"),
+        ("data-affitor-timeout", "300"),
     ]);
-    let result = JsFuture::from(signup("user_1".into())).await.unwrap();
-    assert_eq!(field(&result, "ok"), JsValue::FALSE);
+    let result = JsFuture::from(signup("unreachable_user".into()))
+        .await
+        .unwrap();
+    assert_eq!(field(&result, "ok"), JsValue::TRUE);
+    assert_eq!(field(&result, "queued"), JsValue::TRUE);
+    // The lead waits in the outbox for a later attempt.
+    let outbox = affitor_tracker::store::read(affitor_tracker::outbox::KEY);
+    assert!(outbox.contains("unreachable_user"), "{outbox}");
 }
 
 #[wasm_bindgen_test]
