@@ -26,6 +26,8 @@ const WAITING_LEASE_MS: u64 = 5_000;
 /// `pagehide`, although keepalive requests carry on: a network error this close to the page
 /// going away says nothing about the request.
 const UNLOAD_ERROR_MS: u64 = 20;
+/// A page keeps an eye on leases that run out within this long.
+const REFLUSH_WITHIN_MS: u64 = 60_000;
 
 /// Resolves one `signup()` promise, once: with the API's answer, or earlier with "queued".
 pub struct Answer(Cell<Option<Function>>);
@@ -111,8 +113,20 @@ extern "C" {
 /// (insecure contexts, old browsers), entries are claimed and sent only if the claim still
 /// holds a moment later.
 pub fn flush() {
-    if store::entries().is_empty() {
+    let entries = store::entries();
+    if entries.is_empty() {
         return;
+    }
+    // An entry another page holds (sending it, or gone with it) is looked at again when that
+    // lease runs out: an open page takes over an orphaned lead without waiting for a navigation.
+    let (mine, now) = (me(), now());
+    let next = entries
+        .iter()
+        .filter(|e| !e.claimable(&mine, now))
+        .map(|e| e.lease - now)
+        .min();
+    if let Some(wait) = next.filter(|&w| w <= REFLUSH_WITHIN_MS) {
+        page::later(wait as u32 + 100, Box::new(|_| flush()));
     }
     let send = Closure::once_into_js(|held: JsValue| -> JsValue {
         if held.is_null() {
@@ -139,14 +153,26 @@ pub fn flush() {
             page::later(
                 settle_ms,
                 Box::new(move |_| {
-                    for job in claim() {
-                        if claimed.contains(&job.id) {
-                            attempt(job, None);
+                    // Only the claims that still hold: another tab may have overwritten some.
+                    let me = me();
+                    for e in store::entries() {
+                        if e.owner == me && claimed.contains(&e.id) {
+                            attempt(job_of(e), None);
                         }
                     }
                 }),
             );
         }
+    }
+}
+
+fn job_of(e: Entry) -> Job {
+    Job {
+        id: e.id,
+        key: e.key,
+        url: e.url,
+        body: e.body,
+        tries: 0,
     }
 }
 
@@ -159,13 +185,7 @@ fn claim() -> Vec<Job> {
             e.owner = me.clone();
             e.lease = now + INFLIGHT_LEASE_MS;
             e.waiting = false;
-            jobs.push(Job {
-                id: e.id.clone(),
-                key: e.key.clone(),
-                url: e.url.clone(),
-                body: e.body.clone(),
-                tries: 0,
-            });
+            jobs.push(job_of(e.clone()));
         }
     });
     if !jobs.is_empty() {

@@ -56,9 +56,7 @@ extern "C" {
     fn get_attribute(this: &Element, name: &str) -> Option<String>;
 
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(f: &JsValue, ms: u32) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
+    fn set_timeout(f: &JsValue, ms: u32);
     /// JavaScript's `String(value)`: a number's shortest decimal form, without Rust's float
     /// formatting (≈20 KB) in the wasm.
     #[wasm_bindgen(js_name = String)]
@@ -173,16 +171,7 @@ pub fn once(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
     Closure::once_into_js(f)
 }
 
-/// Runs `f` once after `ms` milliseconds, unless the returned handle is cancelled first.
-pub fn later(ms: u32, f: Box<dyn FnOnce(JsValue)>) -> Timer {
-    Timer(set_timeout(&once(f), ms))
-}
-
-/// A pending `setTimeout`. Dropping it keeps the timer; `cancel` stops it.
-pub struct Timer(JsValue);
-
-impl Timer {
-    pub fn cancel(self) {
-        clear_timeout(&self.0);
-    }
+/// Runs `f` once after `ms` milliseconds.
+pub fn later(ms: u32, f: Box<dyn FnOnce(JsValue)>) {
+    set_timeout(&once(f), ms);
 }

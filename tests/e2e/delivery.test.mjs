@@ -2,7 +2,8 @@
 // headless Chromium against the dev collector's fault injection.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { open, ready, setup, tag } from './harness.mjs';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, open, ready, setup, tag } from './harness.mjs';
 
 let env;
 before(async () => {
@@ -87,7 +88,9 @@ describe('delivery', () => {
 
   it('API down during signup, back on the next page view: delivered then', async () => {
     await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
-    const page = await open(env, tag(env), { cookies: CLICK });
+    // A short signup wait, so the page leaves between two attempts: an attempt still in flight
+    // when the page goes is (rightly) held as possibly delivered, for a later page to confirm.
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '100' }), { cookies: CLICK });
     await ready(page);
     const t0 = Date.now();
     const result = await page.evaluate(() => window.affitor.signup('outage_user', 'o@example.com'));
@@ -99,7 +102,8 @@ describe('delivery', () => {
     await env.reset(); // the API is back
     env.pages.set('/next', tag(env));
     await page.goto(`${env.site}/next`);
-    await env.until(async () => (await leads()).length === 1, 5000, 'the lead from the outbox');
+    // Within 20 s even if an attempt was in flight as the page went (its lease holds 15 s).
+    await env.until(async () => (await leads()).length === 1, 20000, 'the lead from the outbox');
     const [lead] = await leads();
     assert.equal(lead.customer_key, 'outage_user');
     assert.equal(lead.email, 'o@example.com');
@@ -112,7 +116,8 @@ describe('delivery', () => {
   it('two tabs flushing one outbox send the lead once', async () => {
     await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
     const context = await env.browser.newContext();
-    const page = await open(env, tag(env), { context, cookies: CLICK });
+    // As above: the page closes between two attempts, not during one.
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '100' }), { context, cookies: CLICK });
     await ready(page);
     await page.evaluate(() => window.affitor.signup('two_tabs_user'));
     await page.close(); // the outbox keeps the lead
@@ -120,10 +125,58 @@ describe('delivery', () => {
     env.pages.set('/tab', tag(env));
     const tabs = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
     await Promise.all(tabs.map((t) => t.goto(`${env.site}/tab`)));
-    await env.until(async () => (await leads()).length === 1, 5000, 'the lead');
+    await env.until(async () => (await leads()).length === 1, 20000, 'the lead');
     await sleep(1500);
     assert.equal((await posts()).length, 1, 'one request');
     assert.equal((await leads()).length, 1, 'one lead');
+    await context.close();
+  });
+
+  it('without Web Locks (an insecure origin), two tabs flushing one outbox still send the lead once', async () => {
+    // http://shop.example.test is not a secure context: no navigator.locks, so the tracker claims
+    // the entries and sends only those whose claim still holds a moment later.
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: [...CHROMIUM_ARGS, '--host-resolver-rules=MAP *.example.test 127.0.0.1'],
+    });
+    try {
+      await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
+      const context = await browser.newContext();
+      env.pages.set('/insecure', tag(env, { 'data-affitor-timeout': '100' }));
+      const origin = `http://shop.example.test:${env.pages.port}`;
+      const page = await context.newPage();
+      await page.goto(`${origin}/insecure`);
+      assert.equal(await page.evaluate(() => typeof navigator.locks), 'undefined');
+      await page.evaluate(() => window.affitor.ready.then(() => window.affitor.signup('no_locks_user')));
+      await page.close();
+      await env.reset();
+      const tabs = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
+      await Promise.all(tabs.map((t) => t.goto(`${origin}/insecure`)));
+      await env.until(async () => (await leads()).length === 1, 20000, 'the lead');
+      await sleep(1500);
+      assert.equal((await posts()).length, 1, 'one request');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('a page that went mid-request leaves the lead leased; an open page sends it when the lease runs out', async () => {
+    // The request is held, then refused with a 503 that nobody hears: the first page has gone
+    // by then. (Not a dropped connection: Chromium retries those itself.) The entry stays leased
+    // as in flight for 15 s.
+    await env.faults({ lead: [{ stallMs: 1500, status: 503 }] });
+    const context = await env.browser.newContext();
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '100' }), { context, cookies: CLICK });
+    await ready(page);
+    await page.evaluate(() => window.affitor.signup('orphan_user'));
+    await page.close();
+    env.pages.set('/stay', tag(env));
+    const stay = await context.newPage();
+    await stay.goto(`${env.site}/stay`);
+    const t0 = Date.now();
+    await env.until(async () => (await leads()).length === 1, 25000, 'the orphaned lead');
+    assert.ok(Date.now() - t0 > 8000, 'not before the lease ran out');
+    assert.equal((await leads())[0].customer_key, 'orphan_user');
     await context.close();
   });
 
