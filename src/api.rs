@@ -96,10 +96,7 @@ pub fn get_data() -> JsValue {
         &Obj::new()
             .opt_str("clickId", click_id.as_deref())
             .opt_str("programId", program_id.as_deref())
-            .raw(
-                "hasAttribution",
-                if click_id.is_some() { "true" } else { "false" },
-            )
+            .bool("hasAttribution", click_id.is_some())
             .opt_str("affiliateUrl", affiliate_url.as_deref())
             .end(),
     )
@@ -257,7 +254,7 @@ fn summary(c: &config::Config, session_id: &str) -> JsValue {
         &Obj::new()
             .opt_str("programId", c.program_id.as_deref())
             .str("apiBase", &c.api_base)
-            .raw("testMode", if c.test_mode { "true" } else { "false" })
+            .bool("testMode", c.test_mode)
             .str("sessionId", session_id)
             .end(),
     )

@@ -74,7 +74,7 @@ pub fn cookie_line(
     secure: bool,
 ) -> String {
     let mut s = cat(&[name, "=", encoded, "; path=/; SameSite=Lax; max-age="]);
-    crate::outbox::push_number(&mut s, max_age_s);
+    crate::text::push_number(&mut s, max_age_s);
     if let Some(d) = domain {
         s.push_str("; domain=");
         s.push_str(d);
@@ -137,9 +137,9 @@ impl Visit<'_> {
 /// `"1920x1080"`.
 pub fn size(w: u64, h: u64) -> String {
     let mut s = String::new();
-    crate::outbox::push_number(&mut s, w);
+    crate::text::push_number(&mut s, w);
     s.push('x');
-    crate::outbox::push_number(&mut s, h);
+    crate::text::push_number(&mut s, h);
     s
 }
 
@@ -169,7 +169,7 @@ mod tests {
         let h: Vec<String> = (0..25)
             .map(|i| {
                 let mut s = String::from("c");
-                crate::outbox::push_number(&mut s, i);
+                crate::text::push_number(&mut s, i);
                 s
             })
             .collect();

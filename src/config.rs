@@ -104,7 +104,7 @@ pub fn parse(
         }
     }
     if let Some(v) = attr("data-affitor-timeout") {
-        match crate::outbox::number(v.trim_ascii()).filter(|&ms| ms <= MAX_TIMEOUT_MS as u64) {
+        match crate::text::number(v.trim_ascii()).filter(|&ms| ms <= MAX_TIMEOUT_MS as u64) {
             Some(ms) => c.timeout_ms = ms as u32,
             None => problems.push(Problem::BadTimeout(v)),
         }

@@ -67,14 +67,15 @@ fn now() -> u64 {
 /// Queues a new lead and sends it now. `answer` hears the outcome, or "queued" after
 /// `timeout_ms` if the API has not answered for good by then.
 pub fn send(key: String, url: String, body: String, answer: Rc<Answer>, timeout_ms: u32) {
-    let id = outbox::entry_id(&me(), state::next_entry());
+    let (me, now) = (me(), now());
+    let id = outbox::entry_id(&me, state::next_entry());
     let entry = Entry {
         id: id.clone(),
         key: key.clone(),
-        created: now(),
+        created: now,
         attempts: 0,
-        owner: me(),
-        lease: now() + INFLIGHT_LEASE_MS,
+        owner: me,
+        lease: now + INFLIGHT_LEASE_MS,
         waiting: false,
         url: url.clone(),
         body: body.clone(),
@@ -365,7 +366,7 @@ fn retry_after_ms(header: &str) -> Option<u32> {
 
 /// The object `signup()` resolves to (CONTRACT.md §2): `{ ok, status?, error?, ... }`.
 fn result(ok: bool, status: Option<u16>) -> Obj {
-    let o = Obj::new().raw("ok", if ok { "true" } else { "false" });
+    let o = Obj::new().bool("ok", ok);
     match status {
         Some(s) => o.num("status", s as u64),
         None => o,

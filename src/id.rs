@@ -3,21 +3,8 @@
 use alloc::string::String;
 
 /// Appends `n` in base 36 (`0-9a-z`).
-pub fn base36(mut n: u64, out: &mut String) {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut buf = [0u8; 13];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[(n % 36) as usize];
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+pub fn base36(n: u64, out: &mut String) {
+    crate::text::push_digits(out, n, 36);
 }
 
 /// `s_<time>_<random>`: unique per page load, with the load time readable in it. `random`

@@ -44,8 +44,12 @@ impl Obj {
 
     pub fn num(mut self, k: &str, n: u64) -> Self {
         self.key(k);
-        crate::outbox::push_number(&mut self.0, n);
+        crate::text::push_number(&mut self.0, n);
         self
+    }
+
+    pub fn bool(self, k: &str, b: bool) -> Self {
+        self.raw(k, if b { "true" } else { "false" })
     }
 
     pub fn strs<S: AsRef<str>>(mut self, k: &str, items: &[S]) -> Self {

@@ -76,14 +76,7 @@ pub fn post_json(url: &str, body: &str, done: Done) -> Option<Promise> {
             .str("method", "POST")
             .raw("headers", r#"{"Content-Type":"application/json"}"#)
             .str("body", body)
-            .raw(
-                "keepalive",
-                if body.len() < KEEPALIVE_MAX {
-                    "true"
-                } else {
-                    "false"
-                },
-            )
+            .bool("keepalive", body.len() < KEEPALIVE_MAX)
             .str("credentials", "omit")
             .end(),
     );

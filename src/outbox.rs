@@ -7,7 +7,7 @@
 //! script's) is dropped. Ownership is a lease: the page that holds an unexpired lease on an
 //! entry is the only one that sends it, so two tabs flushing one outbox send it once.
 
-use crate::text::{self, cat};
+use crate::text::{self, cat, number, push_number};
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -135,30 +135,6 @@ fn sent(stored: &str, now: u64) -> impl Iterator<Item = (&str, u64)> {
         let t = number(t)?;
         (!k.is_empty() && now.saturating_sub(t) < SENT_MAX_AGE_MS).then_some((k, t))
     })
-}
-
-/// A decimal number of up to 15 digits (times in ms, counts).
-pub fn number(s: &str) -> Option<u64> {
-    if s.is_empty() || s.len() > 15 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(s.bytes().fold(0, |n, b| n * 10 + (b - b'0') as u64))
-}
-
-pub fn push_number(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
 }
 
 /// An entry id: the session id and a per-page counter.

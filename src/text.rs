@@ -50,6 +50,37 @@ pub fn split_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     unsafe { Some((s.get_unchecked(..at), s.get_unchecked(at + 1..))) }
 }
 
+/// Appends `n` in base `radix` (10 or 36): `0-9a-z`.
+pub fn push_digits(out: &mut String, mut n: u64, radix: u64) {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut buf = [0u8; 64];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = DIGITS[(n % radix) as usize];
+        n /= radix;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(b as char);
+    }
+}
+
+/// Appends `n` in decimal (no float or `Display` formatting in the wasm).
+pub fn push_number(out: &mut String, n: u64) {
+    push_digits(out, n, 10);
+}
+
+/// A decimal number of up to 15 digits (times in ms, counts).
+pub fn number(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 15 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0, |n, b| n * 10 + (b - b'0') as u64))
+}
+
 pub fn has_any(s: &str, bytes: &[u8]) -> bool {
     s.bytes().any(|b| bytes.contains(&b))
 }
