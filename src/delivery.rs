@@ -46,6 +46,14 @@ impl Answer {
 
 type Waiter = Option<Rc<Answer>>;
 
+/// Gives `result` to whoever waits for it. The result object is only built when someone does:
+/// leads sent from the outbox, and the click of a landing page, have no one waiting.
+pub fn tell(answer: Option<&Rc<Answer>>, result: impl FnOnce() -> JsValue) {
+    if let Some(a) = answer {
+        a.give(&result());
+    }
+}
+
 /// A lead this page is sending.
 struct Job {
     id: String,
@@ -238,9 +246,7 @@ fn attempt(mut job: Job, answer: Waiter) -> Option<Promise> {
         }
     });
     let Some(attempts) = mine else {
-        if let Some(a) = answer {
-            a.give(&queued());
-        }
+        tell(answer.as_ref(), queued);
         return None;
     };
     job.tries += 1;
@@ -255,21 +261,16 @@ fn attempt(mut job: Job, answer: Waiter) -> Option<Promise> {
 fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
     let reply = r.ok();
     let status = reply.as_ref().map_or(0, |r| r.status);
-    let give = |result: JsValue| {
-        if let Some(a) = &answer {
-            a.give(&result)
-        }
-    };
     match backoff::verdict(status) {
         Verdict::Delivered => {
             delivered(&job);
-            give(accepted(reply.as_ref()));
+            tell(answer.as_ref(), || accepted(reply.as_ref()));
         }
         // An earlier attempt whose answer was lost (its page closed) did arrive.
         Verdict::Refused if attempts > 1 && already_recorded(reply.as_ref()) => {
             log::debug("lead was already delivered", &JsValue::from_str(&job.id));
             delivered(&job);
-            give(accepted(None));
+            tell(answer.as_ref(), || accepted(None));
         }
         Verdict::Refused => {
             forget(&job.id);
@@ -278,7 +279,7 @@ fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
                 .and_then(|r| r.text("error").or_else(|| r.text("message")))
                 .unwrap_or_else(|| String::from("the API refused the lead"));
             log::error(&cat(&["lead refused: ", &why]));
-            give(failure(Some(status), &why));
+            tell(answer.as_ref(), || failure(Some(status), &why));
         }
         Verdict::Retry => retry(job, reply.as_ref(), answer),
     }
@@ -310,9 +311,7 @@ fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
         log::warn(
             "the tracking API is unreachable; the lead is kept and sent on the next page view",
         );
-        if let Some(a) = answer {
-            a.give(&queued());
-        }
+        tell(answer.as_ref(), queued);
         return;
     }
     log::debug("retrying lead in ms", &wait.into());

@@ -21,13 +21,10 @@ const PROBE: &str = "affitor_probe";
 
 /// Reports the click in `url`, if it carries `aff` and is not this browser's current partner.
 pub fn capture(url: String, answer: Option<Rc<Answer>>) {
-    let give = |r: JsValue| {
-        if let Some(a) = &answer {
-            a.give(&r)
-        }
-    };
     let Some(partner) = click::aff_param(&url).map(page::decode) else {
-        give(delivery::failure(None, "no aff parameter in the URL"));
+        delivery::tell(answer.as_ref(), || {
+            delivery::failure(None, "no aff parameter in the URL")
+        });
         return;
     };
     let jar = page::cookies();
@@ -36,7 +33,7 @@ pub fn capture(url: String, answer: Option<Rc<Answer>>) {
         page::cookie(&jar, AFF_URL).and_then(|u| click::aff_param(&u).map(page::decode));
     if existing.is_some() && stored_partner.as_deref() == Some(partner.as_str()) {
         log::debug("click already recorded for partner", &partner.into());
-        give(click_result(existing.as_deref()));
+        delivery::tell(answer.as_ref(), || click_result(existing.as_deref()));
         return;
     }
     let Some((api, body)) = state::with(|t| {
@@ -120,9 +117,7 @@ fn answered(c: Click, answer: Option<Rc<Answer>>, r: Result<Reply, JsValue>) {
             delivery::failure((status > 0).then_some(status), &why)
         }
     };
-    if let Some(a) = answer {
-        a.give(&result);
-    }
+    delivery::tell(answer.as_ref(), || result);
 }
 
 fn click_result(click_id: Option<&str>) -> JsValue {
