@@ -112,7 +112,7 @@ export function install(tag, url, load, version) {
   // The tracker takes over: from now on the page's calls go to it.
   function run(m) {
     stopKeeping();
-    m.start(tag, w.affitorQueue);
+    m.start(tag, w.affitorQueue, m.wake);
     var queue = (w.affitorQueue = w.affitorQueue || []);
     if (Array.isArray(queue)) {
       queue.push = function () {

@@ -2,19 +2,19 @@
 //! None of them throws, and every Promise they return resolves, never rejects.
 
 use crate::config::{self, Problem};
-use crate::delivery::{self, Answer};
+use crate::delivery;
 use crate::json::Obj;
 use crate::lead::{self, Arg, Email, Lead};
+use crate::net::{self, Kind};
 use crate::state::{self, Tracker};
+use crate::task::{self, Task};
 use crate::text::cat;
 use crate::{cookie, id, log, page, queue, store, track};
-use alloc::boxed::Box;
-use alloc::rc::Rc;
 use alloc::string::String;
-use core::cell::Cell;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 use js_sys::{Array, Function, JSON, JsString, Math};
 use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -28,8 +28,11 @@ const PENDING_KEY: &str = "affitor_pending";
 
 /// Reads the script tag's configuration, sends what earlier pages left unsent, and runs the
 /// calls queued before the tracker loaded.
+///
+/// `wake` is this module's exported [`wake`], as the loader sees it: every callback the
+/// tracker hands to the browser is `wake` bound to a task (see `task`).
 #[wasm_bindgen]
-pub fn start(script: JsValue, queue: JsValue) {
+pub fn start(script: JsValue, queue: JsValue, wake: Function) {
     let global_id = decimal_or_text(&page::global("AFFITOR_PROGRAM_ID"));
     let (config, problems) = config::parse(|name| page::attribute(&script, name), global_id);
     log::set_debug(config.debug);
@@ -48,14 +51,43 @@ pub fn start(script: JsValue, queue: JsValue) {
         clicking: Cell::new(false),
         hiding: Cell::new(false),
         net_error_at: Cell::new(0),
+        wake,
     });
     track::migrate_legacy();
     track::capture(page::href(), None);
-    let on_pagehide = Closure::<dyn FnMut(JsValue)>::new(|_| delivery::release());
-    add_event_listener("pagehide", &on_pagehide.into_js_value());
+    add_event_listener("pagehide", &task::callback(Task::Hide, 0));
     delivery::flush();
     run_pending();
     queue::drain(&queue);
+}
+
+/// Runs `task` for `slot`, with `value` (a timer's, a promise's or an event's); the returned
+/// value is what the callback returns (the lock's promise).
+#[wasm_bindgen]
+pub fn wake(task: u32, slot: u32, value: JsValue) -> JsValue {
+    match Task::from(task) {
+        Task::Nothing => {}
+        Task::Attempt => match net::with(slot, |r| r.kind) {
+            Some(Kind::Click) => track::attempt(slot),
+            _ => {
+                delivery::attempt(slot);
+            }
+        },
+        Task::Response => net::response(slot, value),
+        Task::Failed | Task::Body => {
+            let reply = net::reply(slot, &value, Task::from(task) == Task::Failed);
+            match net::with(slot, |r| r.kind) {
+                Some(Kind::Click) => track::answered(slot, reply),
+                _ => delivery::settled(slot, reply),
+            }
+        }
+        Task::Timeout => net::tell(slot, delivery::queued),
+        Task::Flush => delivery::flush(),
+        Task::Locked => return delivery::locked(&value),
+        Task::Hide => delivery::release(),
+        Task::ClickWaitOver => click_over(),
+    }
+    JsValue::UNDEFINED
 }
 
 /// `affitor.signup(customerKey, email?)`: sends the lead and calls `resolve` with the result
@@ -70,7 +102,7 @@ pub fn signup(customer_key: JsValue, email: JsValue, resolve: Option<Function>) 
 #[wasm_bindgen(js_name = trackClick)]
 pub fn track_click(url: JsValue, _: JsValue, resolve: Option<Function>) {
     let url = url.as_string().unwrap_or_else(page::href);
-    track::capture(url, Some(Answer::new(resolve)));
+    track::capture(url, resolve);
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.
@@ -104,47 +136,63 @@ pub fn get_data() -> JsValue {
 
 /// A lead from `signup()`'s arguments; `page_url` overrides `location.href` for calls made
 /// on an earlier page.
-fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>, resolve: Option<Function>) {
-    let answer = Answer::new(resolve);
+fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>, answer: Option<Function>) {
     let page_url = page_url.unwrap_or_else(page::href);
     if state::clicking() {
         // The landing page is the signup page: the lead waits (briefly) for its click id.
-        wait_for_click(key.clone(), email.clone(), page_url, answer, CLICK_WAIT_MS);
-        return;
+        if let Ok(mut waiting) = WAITING.0.try_borrow_mut() {
+            if waiting.is_empty() {
+                task::later(CLICK_WAIT_MS, Task::ClickWaitOver, 0);
+            }
+            waiting.push((key.clone(), email.clone(), page_url, answer));
+            return;
+        }
     }
     prepared(key, email, page_url, answer);
 }
 
 /// How long a signup waits for a click request still on its way.
 const CLICK_WAIT_MS: u32 = 2_000;
-const POLL_MS: u32 = 50;
 
-fn wait_for_click(key: JsValue, email: JsValue, page_url: String, answer: Rc<Answer>, left: u32) {
-    if !state::clicking() || left < POLL_MS {
-        return prepared(&key, &email, page_url, answer);
+type Waiting = (JsValue, JsValue, String, Option<Function>);
+struct Waiters(RefCell<Vec<Waiting>>);
+// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
+unsafe impl Sync for Waiters {}
+static WAITING: Waiters = Waiters(RefCell::new(Vec::new()));
+
+/// The landing page's click has its answer (or the signups waited long enough): they go ahead.
+pub fn click_over() {
+    let waiting = WAITING
+        .0
+        .try_borrow_mut()
+        .map(|mut w| core::mem::take(&mut *w))
+        .unwrap_or_default();
+    for (key, email, page_url, answer) in waiting {
+        prepared(&key, &email, page_url, answer);
     }
-    page::later(
-        POLL_MS,
-        Box::new(move |_| wait_for_click(key, email, page_url, answer, left - POLL_MS)),
-    );
 }
 
-fn prepared(key: &JsValue, email: &JsValue, page_url: String, answer: Rc<Answer>) {
+fn prepared(key: &JsValue, email: &JsValue, page_url: String, answer: Option<Function>) {
+    let give = |result: &JsValue| {
+        if let Some(resolve) = &answer {
+            let _ = resolve.call1(&JsValue::UNDEFINED, result);
+        }
+    };
     let Some(prepared) = state::with(|t| prepare(t, key, email, page_url)) else {
-        answer.give(&delivery::failure(None, "the tracker has not started"));
+        give(&delivery::failure(None, "the tracker has not started"));
         return;
     };
     match prepared {
         Err(msg) => {
             log::error(msg);
-            answer.give(&delivery::failure(None, msg));
+            give(&delivery::failure(None, msg));
         }
         Ok(lead) if delivery::is_duplicate(&lead.key) => {
             log::debug(
                 "this customer's lead was already sent from this browser",
                 &lead.key.into(),
             );
-            answer.give(&delivery::duplicate());
+            give(&delivery::duplicate());
         }
         Ok(lead) => {
             log::debug("sending lead", &JsValue::from_str(&lead.body));

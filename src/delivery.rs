@@ -5,17 +5,14 @@
 
 use crate::backoff::{self, Verdict};
 use crate::json::Obj;
-use crate::net::{self, Reply};
+use crate::net::{self, Kind, Reply, Thenable};
 use crate::outbox::{self, Entry};
+use crate::task::{self, Task};
 use crate::text::{cat, contains};
 use crate::{id, log, page, state, store};
-use alloc::boxed::Box;
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::Cell;
 use js_sys::{Array, Function, Math, Promise};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
 /// How long a page may hold an entry it is sending before another page may take it over.
@@ -29,41 +26,6 @@ const UNLOAD_ERROR_MS: u64 = 20;
 /// A page keeps an eye on leases that run out within this long.
 const REFLUSH_WITHIN_MS: u64 = 60_000;
 
-/// Resolves one `signup()` promise, once: with the API's answer, or earlier with "queued".
-pub struct Answer(Cell<Option<Function>>);
-
-impl Answer {
-    pub fn new(resolve: Option<Function>) -> Rc<Answer> {
-        Rc::new(Answer(Cell::new(resolve)))
-    }
-
-    pub fn give(&self, result: &JsValue) {
-        if let Some(resolve) = self.0.take() {
-            let _ = resolve.call1(&JsValue::UNDEFINED, result);
-        }
-    }
-}
-
-type Waiter = Option<Rc<Answer>>;
-
-/// Gives `result` to whoever waits for it. The result object is only built when someone does:
-/// leads sent from the outbox, and the click of a landing page, have no one waiting.
-pub fn tell(answer: Option<&Rc<Answer>>, result: impl FnOnce() -> JsValue) {
-    if let Some(a) = answer {
-        a.give(&result());
-    }
-}
-
-/// A lead this page is sending.
-struct Job {
-    id: String,
-    key: String,
-    url: String,
-    body: String,
-    /// Attempts in this page (the outbox counts all of them).
-    tries: u32,
-}
-
 fn me() -> String {
     state::with(|t| t.session_id.clone()).unwrap_or_default()
 }
@@ -74,34 +36,25 @@ fn now() -> u64 {
 
 /// Queues a new lead and sends it now. `answer` hears the outcome, or "queued" after
 /// `timeout_ms` if the API has not answered for good by then.
-pub fn send(key: String, url: String, body: String, answer: Rc<Answer>, timeout_ms: u32) {
+pub fn send(key: String, url: String, body: String, answer: Option<Function>, timeout_ms: u32) {
     let (me, now) = (me(), now());
     let id = outbox::entry_id(&me, state::next_entry());
     let entry = Entry {
         id: id.clone(),
-        key: key.clone(),
+        key,
         created: now,
         attempts: 0,
         owner: me,
         lease: now + INFLIGHT_LEASE_MS,
         waiting: false,
-        url: url.clone(),
-        body: body.clone(),
+        url,
+        body,
     };
     let mut entry = Some(entry);
     store::update(&mut |entries| entries.extend(entry.take()));
-    let slow = answer.clone();
-    page::later(timeout_ms, Box::new(move |_| slow.give(&queued())));
-    attempt(
-        Job {
-            id,
-            key,
-            url,
-            body,
-            tries: 0,
-        },
-        Some(answer),
-    );
+    let slot = net::add(Kind::Lead, id, String::new(), answer);
+    task::later(timeout_ms, Task::Timeout, slot);
+    attempt(slot);
 }
 
 /// Is this lead already delivered, or already on its way?
@@ -113,7 +66,7 @@ pub fn is_duplicate(key: &str) -> bool {
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
-    fn lock(name: &str, options: &JsValue, callback: &JsValue) -> Result<Promise, JsValue>;
+    fn lock(name: &str, options: &JsValue, callback: &JsValue) -> Result<Thenable, JsValue>;
 }
 
 /// Sends what earlier pages left in the outbox, from one tab at a time. With Web Locks, the
@@ -135,75 +88,64 @@ pub fn flush() {
         .map(|e| e.lease - now)
         .min();
     if let Some(wait) = next.filter(|&w| w <= REFLUSH_WITHIN_MS) {
-        page::later(wait as u32 + 100, Box::new(|_| flush()));
+        task::later(wait as u32 + 100, Task::Flush, 0);
     }
-    let send = Closure::once_into_js(|held: JsValue| -> JsValue {
-        if held.is_null() {
-            return JsValue::UNDEFINED; // another tab is flushing
-        }
-        let answered = Array::new();
-        for job in claim() {
-            if let Some(p) = attempt(job, None) {
-                answered.push(&p);
-            }
-        }
-        Promise::all_settled(&answered).into()
-    });
     match lock(
         "affitor_outbox",
         &page::parse(r#"{"ifAvailable":true}"#),
-        &send,
+        &task::callback(Task::Locked, 0),
     ) {
         // Handled, so that a lock request cut short by the page leaving is not an unhandled rejection.
-        Ok(p) => net::settle(&p, Box::new(|_| {})),
+        Ok(p) => {
+            let nothing = task::callback(Task::Nothing, 0);
+            p.then(&nothing, &nothing);
+        }
         Err(_) => {
-            let claimed: Vec<String> = claim().into_iter().map(|j| j.id).collect();
+            // Only the claims that still hold a moment later are sent: another tab may have
+            // overwritten some (`attempt` checks).
             let settle_ms = 200 + (Math::random() * 300.0) as u32;
-            page::later(
-                settle_ms,
-                Box::new(move |_| {
-                    // Only the claims that still hold: another tab may have overwritten some.
-                    let me = me();
-                    for e in store::entries() {
-                        if e.owner == me && claimed.contains(&e.id) {
-                            attempt(job_of(e), None);
-                        }
-                    }
-                }),
-            );
+            for slot in claim() {
+                task::later(settle_ms, Task::Attempt, slot);
+            }
         }
     }
 }
 
-fn job_of(e: Entry) -> Job {
-    Job {
-        id: e.id,
-        key: e.key,
-        url: e.url,
-        body: e.body,
-        tries: 0,
+/// The outbox lock is held (or, when `held` is null, another tab has it): claims and sends,
+/// and returns a promise that holds the lock until the requests have been answered.
+pub fn locked(held: &JsValue) -> JsValue {
+    if held.is_null() {
+        return JsValue::UNDEFINED; // another tab is flushing
     }
+    let answered = Array::new();
+    for slot in claim() {
+        answered.push(&attempt(slot));
+    }
+    Promise::all(&answered).into()
 }
 
-/// Takes every entry this page may send: owned by it, or with an expired lease.
-fn claim() -> Vec<Job> {
+/// Takes every entry this page may send (owned by it, or with an expired lease); returns
+/// their slots.
+fn claim() -> Vec<u32> {
     let (me, now) = (me(), now());
-    let mut jobs = Vec::new();
+    let mut ids = Vec::new();
     store::update(&mut |entries| {
         for e in entries.iter_mut().filter(|e| e.claimable(&me, now)) {
             e.owner = me.clone();
             e.lease = now + INFLIGHT_LEASE_MS;
             e.waiting = false;
-            jobs.push(job_of(e.clone()));
+            ids.push(e.id.clone());
         }
     });
-    if !jobs.is_empty() {
+    if !ids.is_empty() {
         log::debug(
             "sending leads left by an earlier page",
-            &(jobs.len() as u32).into(),
+            &(ids.len() as u32).into(),
         );
     }
-    jobs
+    ids.into_iter()
+        .map(|id| net::add(Kind::Lead, id, String::new(), None))
+        .collect()
 }
 
 /// The page is going. Entries waiting for a retry timer are handed back, so the next page view
@@ -231,79 +173,85 @@ pub fn release() {
     });
 }
 
-/// Sends the entry now, if it is still this page's to send; returns the request's promise.
-fn attempt(mut job: Job, answer: Waiter) -> Option<Promise> {
+/// Sends the lead in `slot` now, if its entry is still this page's to send; returns the
+/// request's promise.
+pub fn attempt(slot: u32) -> JsValue {
+    let Some(id) = net::with(slot, |r| r.id.clone()) else {
+        return JsValue::UNDEFINED;
+    };
     let (me, now) = (me(), now());
     // Another page may have delivered or taken the entry while this one waited.
-    let mut mine = None;
-    with_entry(&job.id, &mut |e| {
+    let mut sent = JsValue::UNDEFINED;
+    let mut mine = false;
+    with_entry(&id, &mut |e| {
         if e.claimable(&me, now) {
             e.owner = me.clone();
             e.lease = now + INFLIGHT_LEASE_MS;
             e.waiting = false;
             e.attempts += 1;
-            mine = Some(e.attempts);
+            let attempts = e.attempts;
+            net::with(slot, |r| {
+                r.tries += 1;
+                r.attempts = attempts;
+            });
+            sent = net::post(&e.url, &e.body, slot);
+            mine = true;
         }
     });
-    let Some(attempts) = mine else {
-        tell(answer.as_ref(), queued);
-        return None;
-    };
-    job.tries += 1;
-    let (url, body) = (job.url.clone(), job.body.clone());
-    net::post_json(
-        &url,
-        &body,
-        Box::new(move |r| settled(job, attempts, answer, r)),
-    )
+    if !mine {
+        net::tell(slot, queued);
+    }
+    sent
 }
 
-fn settled(job: Job, attempts: u32, answer: Waiter, r: Result<Reply, JsValue>) {
-    let reply = r.ok();
-    let status = reply.as_ref().map_or(0, |r| r.status);
+/// The API answered the lead in `slot` (or the request failed: status 0).
+pub fn settled(slot: u32, reply: Reply) {
+    let Some((id, attempts)) = net::with(slot, |r| (r.id.clone(), r.attempts)) else {
+        return;
+    };
+    let status = reply.status;
     match backoff::verdict(status) {
         Verdict::Delivered => {
-            delivered(&job);
-            tell(answer.as_ref(), || accepted(reply.as_ref()));
+            delivered(&id);
+            net::tell(slot, || accepted(Some(&reply)));
         }
         // An earlier attempt whose answer was lost (its page closed) did arrive.
-        Verdict::Refused if attempts > 1 && already_recorded(reply.as_ref()) => {
-            log::debug("lead was already delivered", &JsValue::from_str(&job.id));
-            delivered(&job);
-            tell(answer.as_ref(), || accepted(None));
+        Verdict::Refused if attempts > 1 && already_recorded(&reply) => {
+            log::debug("lead was already delivered", &JsValue::from_str(&id));
+            delivered(&id);
+            net::tell(slot, || accepted(None));
         }
         Verdict::Refused => {
-            forget(&job.id);
+            forget(&id);
             let why = reply
-                .as_ref()
-                .and_then(|r| r.text("error").or_else(|| r.text("message")))
+                .text("error")
+                .or_else(|| reply.text("message"))
                 .unwrap_or_else(|| String::from("the API refused the lead"));
             log::error(&cat(&["lead refused: ", &why]));
-            tell(answer.as_ref(), || failure(Some(status), &why));
+            net::tell(slot, || failure(Some(status), &why));
         }
-        Verdict::Retry => retry(job, reply.as_ref(), answer),
+        Verdict::Retry => retry(slot, &id, reply),
     }
 }
 
-fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
+fn retry(slot: u32, id: &str, reply: Reply) {
     let now = now();
-    if reply.is_none() {
+    if reply.status == 0 {
         state::with(|t| t.net_error_at.set(now));
         if state::hiding() {
             // The page is gone; the keepalive request may well have arrived. The entry stays
             // leased as in flight, and a later page view confirms it.
-            with_entry(&job.id, &mut |e| e.lease = now + INFLIGHT_LEASE_MS);
+            with_entry(id, &mut |e| e.lease = now + INFLIGHT_LEASE_MS);
             return;
         }
     }
-    let told = reply
-        .and_then(|r| r.retry_after.as_deref())
-        .and_then(retry_after_ms);
-    let wait = told.unwrap_or_else(|| backoff::delay(job.tries, Math::random()));
-    if job.tries >= backoff::MAX_ATTEMPTS || wait > backoff::MAX_WAIT_MS {
+    let tries = net::with(slot, |r| r.tries).unwrap_or(backoff::MAX_ATTEMPTS);
+    let told = reply.retry_after.as_deref().and_then(retry_after_ms);
+    let wait = told.unwrap_or_else(|| backoff::delay(tries, Math::random()));
+    if tries >= backoff::MAX_ATTEMPTS || wait > backoff::MAX_WAIT_MS {
         // Leave it to the next page view; a Retry-After still holds it back until then.
         let not_before = if told.is_some() { now + wait as u64 } else { 0 };
-        with_entry(&job.id, &mut |e| {
+        with_entry(id, &mut |e| {
             e.owner.clear();
             e.lease = not_before;
             e.waiting = false;
@@ -311,20 +259,15 @@ fn retry(job: Job, reply: Option<&Reply>, answer: Waiter) {
         log::warn(
             "the tracking API is unreachable; the lead is kept and sent on the next page view",
         );
-        tell(answer.as_ref(), queued);
+        net::tell(slot, queued);
         return;
     }
     log::debug("retrying lead in ms", &wait.into());
-    with_entry(&job.id, &mut |e| {
+    with_entry(id, &mut |e| {
         e.lease = now + wait as u64 + WAITING_LEASE_MS;
         e.waiting = true;
     });
-    page::later(
-        wait,
-        Box::new(move |_| {
-            attempt(job, answer);
-        }),
-    );
+    task::later(wait, Task::Attempt, slot);
 }
 
 /// Changes one outbox entry, if it is still there.
@@ -340,18 +283,24 @@ fn forget(id: &str) {
     store::update(&mut |entries| entries.retain(|e| e.id != id));
 }
 
-fn delivered(job: &Job) {
-    forget(&job.id);
-    let sent = outbox::sent_add(&store::read(outbox::SENT_KEY), &job.key, now());
-    store::write(outbox::SENT_KEY, &sent);
-    log::debug("lead delivered", &JsValue::from_str(&job.id));
+fn delivered(id: &str) {
+    let key = store::entries()
+        .into_iter()
+        .find(|e| e.id == id)
+        .map(|e| e.key);
+    forget(id);
+    if let Some(key) = key {
+        let sent = outbox::sent_add(&store::read(outbox::SENT_KEY), &key, now());
+        store::write(outbox::SENT_KEY, &sent);
+    }
+    log::debug("lead delivered", &JsValue::from_str(id));
 }
 
 /// The API's answer to a second lead for one customer ("already has a lead", "cannot be
 /// updated to lead").
-fn already_recorded(reply: Option<&Reply>) -> bool {
+fn already_recorded(reply: &Reply) -> bool {
     reply
-        .and_then(|r| r.text("error"))
+        .text("error")
         .is_some_and(|e| contains(&e, "already") || contains(&e, "cannot be updated"))
 }
 

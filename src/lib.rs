@@ -26,6 +26,7 @@ pub mod page;
 pub mod queue;
 pub mod state;
 pub mod store;
+pub mod task;
 pub mod text;
 pub mod track;
 

@@ -2,11 +2,9 @@
 //! Reads are defensive: a sandboxed iframe or a blocked cookie jar reads as "nothing there",
 //! never as an exception.
 
-use alloc::boxed::Box;
 use alloc::string::String;
 use js_sys::JSON;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -55,8 +53,6 @@ extern "C" {
     #[wasm_bindgen(method, js_name = getAttribute)]
     fn get_attribute(this: &Element, name: &str) -> Option<String>;
 
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(f: &JsValue, ms: u32);
     /// JavaScript's `String(value)`: a number's shortest decimal form, without Rust's float
     /// formatting (≈20 KB) in the wasm.
     #[wasm_bindgen(js_name = String)]
@@ -163,15 +159,4 @@ pub fn attribute(element: &JsValue, name: &str) -> Option<String> {
         return None;
     }
     element.unchecked_ref::<Element>().get_attribute(name)
-}
-
-/// A JavaScript function that runs `f` once. Every callback in the tracker goes through this
-/// one boxed signature, so the wasm carries a single closure shim.
-pub fn once(f: Box<dyn FnOnce(JsValue)>) -> JsValue {
-    Closure::once_into_js(f)
-}
-
-/// Runs `f` once after `ms` milliseconds.
-pub fn later(ms: u32, f: Box<dyn FnOnce(JsValue)>) {
-    set_timeout(&once(f), ms);
 }

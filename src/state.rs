@@ -16,6 +16,8 @@ pub struct Tracker {
     pub hiding: Cell<bool>,
     /// When a request last failed without an answer (ms since the epoch).
     pub net_error_at: Cell<u64>,
+    /// The module's `wake` export, which every callback binds (see `task`).
+    pub wake: js_sys::Function,
 }
 
 /// Global state for a single-threaded wasm module.

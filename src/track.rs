@@ -4,15 +4,14 @@
 use crate::backoff::{self, Verdict};
 use crate::click::{self, Visit};
 use crate::cookie::{self, AFF_URL, CLICK_ID, CLICK_IDS, LEGACY_CLICK_ID};
-use crate::delivery::{self, Answer};
+use crate::delivery;
 use crate::json::Obj;
-use crate::net::{self, Reply};
+use crate::net::{self, Kind, Reply};
+use crate::task::{self, Task};
 use crate::text::cat;
 use crate::{log, page, state};
-use alloc::boxed::Box;
-use alloc::rc::Rc;
 use alloc::string::String;
-use js_sys::Math;
+use js_sys::{Function, Math};
 use wasm_bindgen::JsValue;
 
 /// Cookie lifetime when the API names none (CONTRACT.md §3).
@@ -20,9 +19,9 @@ const DEFAULT_WINDOW_DAYS: u64 = 60;
 const PROBE: &str = "affitor_probe";
 
 /// Reports the click in `url`, if it carries `aff` and is not this browser's current partner.
-pub fn capture(url: String, answer: Option<Rc<Answer>>) {
+pub fn capture(url: String, answer: Option<Function>) {
     let Some(partner) = click::aff_param(&url).map(page::decode) else {
-        delivery::tell(answer.as_ref(), || {
+        give(answer, || {
             delivery::failure(None, "no aff parameter in the URL")
         });
         return;
@@ -33,12 +32,12 @@ pub fn capture(url: String, answer: Option<Rc<Answer>>) {
         page::cookie(&jar, AFF_URL).and_then(|u| click::aff_param(&u).map(page::decode));
     if existing.is_some() && stored_partner.as_deref() == Some(partner.as_str()) {
         log::debug("click already recorded for partner", &partner.into());
-        delivery::tell(answer.as_ref(), || click_result(existing.as_deref()));
+        give(answer, || click_result(existing.as_deref()));
         return;
     }
-    let Some((api, body)) = state::with(|t| {
+    let Some(body) = state::with(|t| {
         let env = page::environment();
-        let body = Visit {
+        Visit {
             affiliate_url: &url,
             page_title: &env.title,
             referrer_url: &env.referrer,
@@ -52,63 +51,61 @@ pub fn capture(url: String, answer: Option<Rc<Answer>>) {
             program_id: t.config.program_id.as_deref(),
             test_mode: t.config.test_mode,
         }
-        .body();
-        (cat(&[&t.config.api_base, "/api/v1/track/click"]), body)
+        .body()
     }) else {
         return;
     };
     log::debug("sending click", &JsValue::from_str(&body));
     state::set_clicking(true);
-    send(
-        Click {
-            api,
-            body,
-            url,
-            tries: 0,
-        },
-        answer,
-    );
+    attempt(net::add(Kind::Click, url, body, answer));
 }
 
-struct Click {
-    api: String,
-    body: String,
-    url: String,
-    tries: u32,
+fn give(answer: Option<Function>, f: impl FnOnce() -> JsValue) {
+    if let Some(resolve) = answer {
+        let _ = resolve.call1(&JsValue::UNDEFINED, &f());
+    }
 }
 
-fn send(mut c: Click, answer: Option<Rc<Answer>>) {
-    c.tries += 1;
-    let (api, body) = (c.api.clone(), c.body.clone());
-    net::post_json(&api, &body, Box::new(move |r| answered(c, answer, r)));
+/// Sends the click in `slot` (again).
+pub fn attempt(slot: u32) {
+    let Some(api) = state::with(|t| cat(&[&t.config.api_base, "/api/v1/track/click"])) else {
+        return;
+    };
+    let body = net::with(slot, |c| {
+        c.tries += 1;
+        c.body.clone()
+    });
+    if let Some(body) = body {
+        net::post(&api, &body, slot);
+    }
 }
 
-fn answered(c: Click, answer: Option<Rc<Answer>>, r: Result<Reply, JsValue>) {
-    let reply = r.ok();
-    let status = reply.as_ref().map_or(0, |r| r.status);
+/// The API answered the click in `slot` (or the request failed: status 0).
+pub fn answered(slot: u32, reply: Reply) {
+    let status = reply.status;
     let verdict = backoff::verdict(status);
-    if verdict == Verdict::Retry && c.tries < backoff::MAX_ATTEMPTS {
-        let wait = backoff::delay(c.tries, Math::random());
-        page::later(wait, Box::new(move |_| send(c, answer)));
+    let Some((tries, url)) = net::with(slot, |c| (c.tries, c.id.clone())) else {
+        return;
+    };
+    if verdict == Verdict::Retry && tries < backoff::MAX_ATTEMPTS {
+        task::later(backoff::delay(tries, Math::random()), Task::Attempt, slot);
         return;
     }
-    state::set_clicking(false);
-    let click_id = reply.as_ref().and_then(|r| r.text("click_id"));
-    let result = match (verdict, &reply, click_id) {
-        (Verdict::Delivered, Some(r), Some(id)) if r.flag("success") => {
-            let days = page::get(&r.body, "cookie_window_days")
+    let click_id = reply.text("click_id");
+    let result = match (verdict, click_id) {
+        (Verdict::Delivered, Some(id)) if reply.flag("success") => {
+            let days = page::get(&reply.body, "cookie_window_days")
                 .as_f64()
                 .filter(|d| *d >= 1.0 && *d <= 3650.0)
                 .map_or(DEFAULT_WINDOW_DAYS, |d| d as u64);
-            remember(&id, days, &c.url);
+            remember(&id, days, &url);
             log::debug("click recorded", &JsValue::from_str(&id));
             click_result(Some(&id))
         }
         _ => {
-            // An inactive link, a refusal or an unreachable API: nothing is stored.
             let why = reply
-                .as_ref()
-                .and_then(|r| r.text("message").or_else(|| r.text("error")))
+                .text("message")
+                .or_else(|| reply.text("error"))
                 .unwrap_or_else(|| String::from("the click could not be recorded"));
             log::debug(
                 &cat(&["click not recorded: ", &why]),
@@ -117,7 +114,10 @@ fn answered(c: Click, answer: Option<Rc<Answer>>, r: Result<Reply, JsValue>) {
             delivery::failure((status > 0).then_some(status), &why)
         }
     };
-    delivery::tell(answer.as_ref(), || result);
+    // Signups that waited for this click id go ahead now.
+    state::set_clicking(false);
+    crate::api::click_over();
+    net::tell(slot, || result);
 }
 
 fn click_result(click_id: Option<&str>) -> JsValue {

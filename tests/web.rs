@@ -45,7 +45,14 @@ fn start_with(attrs: &[(&str, &str)]) {
     for (k, v) in attrs {
         tag.set_attribute(k, v).unwrap();
     }
-    api::start(tag.into(), JsValue::UNDEFINED);
+    api::start(tag.into(), JsValue::UNDEFINED, wake());
+}
+
+/// The module's `wake` export as the loader hands it over: a JavaScript function.
+fn wake() -> js_sys::Function {
+    wasm_bindgen::closure::Closure::<dyn Fn(u32, u32, JsValue) -> JsValue>::new(api::wake)
+        .into_js_value()
+        .unchecked_into()
 }
 
 #[wasm_bindgen_test]
@@ -150,33 +157,8 @@ fn the_queue_is_drained_and_junk_is_skipped() {
     queue.push(&"junk".into());
     queue.push(&Array::of1(&"nope".into()));
     queue.push(&JsValue::NULL);
-    api::start(JsValue::NULL, queue.clone().into());
+    api::start(JsValue::NULL, queue.clone().into(), wake());
     assert_eq!(queue.length(), 0);
     // A queue that is not an array is left alone.
-    api::start(JsValue::NULL, JsValue::from_str("not a queue"));
-}
-
-#[wasm_bindgen_test]
-async fn settle_handles_both_outcomes() {
-    let (tx, rx) = (
-        std::rc::Rc::new(std::cell::RefCell::new(Vec::new())),
-        Promise::reject(&"no".into()),
-    );
-    let seen = tx.clone();
-    affitor_tracker::net::settle(
-        &Promise::resolve(&JsValue::from(1)),
-        Box::new(move |r| seen.borrow_mut().push(r.is_ok())),
-    );
-    let seen = tx.clone();
-    affitor_tracker::net::settle(&rx, Box::new(move |r| seen.borrow_mut().push(r.is_ok())));
-    // Let both callbacks run.
-    JsFuture::from(Promise::resolve(&JsValue::NULL))
-        .await
-        .unwrap();
-    JsFuture::from(Promise::resolve(&JsValue::NULL))
-        .await
-        .unwrap();
-    let mut got = tx.borrow().clone();
-    got.sort();
-    assert_eq!(got, [false, true]);
+    api::start(JsValue::NULL, JsValue::from_str("not a queue"), wake());
 }
