@@ -42,8 +42,10 @@ pub fn start(script: JsValue, queue: JsValue, wake: Function) {
             _ => log::warn(&p.message()),
         }
     }
-    let session_id = id::session_id(page::now(), Math::random(), Math::random());
-    log::debug("tracker started", &summary(&config, &session_id));
+    // Made once per page, and kept for its life.
+    let session_id: &'static str =
+        String::leak(id::session_id(page::now(), Math::random(), Math::random()));
+    log::debug("tracker started", &summary(&config, session_id));
     state::init(Tracker {
         config,
         session_id,
@@ -196,7 +198,7 @@ fn prepared(key: &JsValue, email: &JsValue, page_url: String, answer: Option<Fun
         }
         Ok(lead) => {
             log::debug("sending lead", &JsValue::from_str(&lead.body));
-            delivery::send(lead.key, lead.url, lead.body, answer, lead.timeout_ms);
+            delivery::send(&lead.key, &lead.url, &lead.body, answer, lead.timeout_ms);
         }
     }
 }
@@ -235,7 +237,7 @@ fn prepare(
         click_ids: &click_ids,
         program_id,
         page_url: &page_url,
-        session_id: &t.session_id,
+        session_id: t.session_id,
         test_mode: t.config.test_mode,
     }
     .body();

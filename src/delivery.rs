@@ -26,8 +26,8 @@ const UNLOAD_ERROR_MS: u64 = 20;
 /// A page keeps an eye on leases that run out within this long.
 const REFLUSH_WITHIN_MS: u64 = 60_000;
 
-fn me() -> String {
-    state::with(|t| t.session_id.clone()).unwrap_or_default()
+fn me() -> &'static str {
+    state::with(|t| t.session_id).unwrap_or_default()
 }
 
 fn now() -> u64 {
@@ -36,11 +36,11 @@ fn now() -> u64 {
 
 /// Queues a new lead and sends it now. `answer` hears the outcome, or "queued" after
 /// `timeout_ms` if the API has not answered for good by then.
-pub fn send(key: String, url: String, body: String, answer: Option<Function>, timeout_ms: u32) {
+pub fn send(key: &str, url: &str, body: &str, answer: Option<Function>, timeout_ms: u32) {
     let (me, now) = (me(), now());
-    let id = outbox::entry_id(&me, state::next_entry());
+    let id = outbox::entry_id(me, state::next_entry());
     let entry = Entry {
-        id: id.clone(),
+        id: &id,
         key,
         created: now,
         attempts: 0,
@@ -50,8 +50,7 @@ pub fn send(key: String, url: String, body: String, answer: Option<Function>, ti
         url,
         body,
     };
-    let mut entry = Some(entry);
-    store::update(&mut |entries| entries.extend(entry.take()));
+    store::update(Some(entry), &mut |_| {});
     let slot = net::add(Kind::Lead, id, String::new(), answer);
     task::later(timeout_ms, Task::Timeout, slot);
     attempt(slot);
@@ -60,7 +59,9 @@ pub fn send(key: String, url: String, body: String, answer: Option<Function>, ti
 /// Is this lead already delivered, or already on its way?
 pub fn is_duplicate(key: &str) -> bool {
     outbox::sent_has(&store::read(outbox::SENT_KEY), key, now())
-        || store::entries().iter().any(|e| e.key == key)
+        || outbox::parse(&store::read(outbox::KEY))
+            .iter()
+            .any(|e| e.key == key)
 }
 
 #[wasm_bindgen]
@@ -75,7 +76,8 @@ extern "C" {
 /// (insecure contexts, old browsers), entries are claimed and sent only if the claim still
 /// holds a moment later.
 pub fn flush() {
-    let entries = store::entries();
+    let stored = store::read(outbox::KEY);
+    let entries = outbox::parse(&stored);
     if entries.is_empty() {
         return;
     }
@@ -84,7 +86,7 @@ pub fn flush() {
     let (mine, now) = (me(), now());
     let next = entries
         .iter()
-        .filter(|e| !e.claimable(&mine, now))
+        .filter(|e| !e.claimable(mine, now))
         .map(|e| e.lease - now)
         .min();
     if let Some(wait) = next.filter(|&w| w <= REFLUSH_WITHIN_MS) {
@@ -129,12 +131,12 @@ pub fn locked(held: &JsValue) -> JsValue {
 fn claim() -> Vec<u32> {
     let (me, now) = (me(), now());
     let mut ids = Vec::new();
-    store::update(&mut |entries| {
-        for e in entries.iter_mut().filter(|e| e.claimable(&me, now)) {
-            e.owner = me.clone();
+    store::update(None, &mut |entries| {
+        for e in entries.iter_mut().filter(|e| e.claimable(me, now)) {
+            e.owner = me;
             e.lease = now + INFLIGHT_LEASE_MS;
             e.waiting = false;
-            ids.push(e.id.clone());
+            ids.push(String::from(e.id));
         }
     });
     if !ids.is_empty() {
@@ -156,16 +158,16 @@ pub fn release() {
     state::with(|t| t.hiding.set(true));
     let beacon = !net::keepalive_supported();
     let just_failed = now.saturating_sub(state::net_error_at()) < UNLOAD_ERROR_MS;
-    store::update(&mut |entries| {
+    store::update(None, &mut |entries| {
         for e in entries.iter_mut().filter(|e| e.owner == me) {
-            if beacon && net::beacon(&e.url, &e.body) {
+            if beacon && net::beacon(e.url, e.body) {
                 e.lease = now + INFLIGHT_LEASE_MS;
                 e.attempts += 1;
             } else if e.waiting && just_failed {
                 // Probably the unload cancelling it in JavaScript, not the request failing.
                 e.lease = now + INFLIGHT_LEASE_MS;
             } else if e.waiting {
-                e.owner.clear();
+                e.owner = "";
                 e.lease = 0;
             }
             e.waiting = false;
@@ -184,8 +186,8 @@ pub fn attempt(slot: u32) -> JsValue {
     let mut sent = JsValue::UNDEFINED;
     let mut mine = false;
     with_entry(&id, &mut |e| {
-        if e.claimable(&me, now) {
-            e.owner = me.clone();
+        if e.claimable(me, now) {
+            e.owner = me;
             e.lease = now + INFLIGHT_LEASE_MS;
             e.waiting = false;
             e.attempts += 1;
@@ -194,7 +196,7 @@ pub fn attempt(slot: u32) -> JsValue {
                 r.tries += 1;
                 r.attempts = attempts;
             });
-            sent = net::post(&e.url, &e.body, slot);
+            sent = net::post(e.url, e.body, slot);
             mine = true;
         }
     });
@@ -252,7 +254,7 @@ fn retry(slot: u32, id: &str, reply: Reply) {
         // Leave it to the next page view; a Retry-After still holds it back until then.
         let not_before = if told.is_some() { now + wait as u64 } else { 0 };
         with_entry(id, &mut |e| {
-            e.owner.clear();
+            e.owner = "";
             e.lease = not_before;
             e.waiting = false;
         });
@@ -272,24 +274,30 @@ fn retry(slot: u32, id: &str, reply: Reply) {
 
 /// Changes one outbox entry, if it is still there.
 fn with_entry(id: &str, f: &mut dyn FnMut(&mut Entry)) {
-    store::update(&mut |entries| {
+    store::update(None, &mut |entries| {
         if let Some(e) = entries.iter_mut().find(|e| e.id == id) {
             f(e)
         }
     });
 }
 
-fn forget(id: &str) {
-    store::update(&mut |entries| entries.retain(|e| e.id != id));
+/// Removes the entry; returns its dedupe key, if it was still there.
+fn forget(id: &str) -> Option<String> {
+    let mut key = None;
+    store::update(None, &mut |entries| {
+        entries.retain(|e| {
+            let it = e.id == id;
+            if it {
+                key = Some(String::from(e.key));
+            }
+            !it
+        })
+    });
+    key
 }
 
 fn delivered(id: &str) {
-    let key = store::entries()
-        .into_iter()
-        .find(|e| e.id == id)
-        .map(|e| e.key);
-    forget(id);
-    if let Some(key) = key {
+    if let Some(key) = forget(id) {
         let sent = outbox::sent_add(&store::read(outbox::SENT_KEY), &key, now());
         store::write(outbox::SENT_KEY, &sent);
     }

@@ -23,30 +23,31 @@ pub const MAX_ENTRIES: usize = 20;
 pub const SENT_MAX: usize = 50;
 pub const SENT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
 
+/// One entry, read in place from the stored text.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub id: String,
+pub struct Entry<'a> {
+    pub id: &'a str,
     /// Fingerprint of program and customer key: the same signup twice is one lead.
-    pub key: String,
+    pub key: &'a str,
     pub created: u64,
     pub attempts: u32,
     /// The session id of the page working on it, and until when (ms since the epoch).
-    pub owner: String,
+    pub owner: &'a str,
     pub lease: u64,
     /// Waiting for a retry timer (rather than in flight).
     pub waiting: bool,
-    pub url: String,
-    pub body: String,
+    pub url: &'a str,
+    pub body: &'a str,
 }
 
-impl Entry {
+impl Entry<'_> {
     /// May the page `me` send this entry now?
     pub fn claimable(&self, me: &str, now: u64) -> bool {
         self.owner == me || self.lease <= now
     }
 }
 
-pub fn parse(stored: &str) -> Vec<Entry> {
+pub fn parse(stored: &str) -> Vec<Entry<'_>> {
     let mut lines = text::split(stored, b'\n');
     if lines.next() != Some(VERSION) {
         return Vec::new();
@@ -54,18 +55,18 @@ pub fn parse(stored: &str) -> Vec<Entry> {
     lines.filter_map(entry).collect()
 }
 
-fn entry(line: &str) -> Option<Entry> {
+fn entry(line: &str) -> Option<Entry<'_>> {
     let mut f = text::split(line, b'\t');
     let e = Entry {
-        id: f.next()?.into(),
-        key: f.next()?.into(),
+        id: f.next()?,
+        key: f.next()?,
         created: number(f.next()?)?,
         attempts: number(f.next()?)? as u32,
-        owner: f.next()?.into(),
+        owner: f.next()?,
         lease: number(f.next()?)?,
         waiting: f.next()? == "1",
-        url: f.next()?.into(),
-        body: f.next()?.into(),
+        url: f.next()?,
+        body: f.next()?,
     };
     let sane = f.next().is_none()
         && !e.id.is_empty()
@@ -79,24 +80,21 @@ pub fn write(entries: &[Entry]) -> String {
     let mut out = String::from(VERSION);
     for e in entries {
         out.push('\n');
-        for (i, field) in [&e.id, &e.key].iter().enumerate() {
-            if i > 0 {
-                out.push('\t');
-            }
-            out.push_str(field);
-        }
+        out.push_str(e.id);
+        out.push('\t');
+        out.push_str(e.key);
         for n in [e.created, e.attempts as u64] {
             out.push('\t');
             push_number(&mut out, n);
         }
         out.push('\t');
-        out.push_str(&e.owner);
+        out.push_str(e.owner);
         out.push('\t');
         push_number(&mut out, e.lease);
         out.push_str(if e.waiting { "\t1\t" } else { "\t0\t" });
-        out.push_str(&e.url);
+        out.push_str(e.url);
         out.push('\t');
-        out.push_str(&e.body);
+        out.push_str(e.body);
     }
     out
 }
@@ -149,17 +147,17 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    fn sample(id: &str) -> Entry {
+    fn sample(id: &str) -> Entry<'_> {
         Entry {
-            id: id.into(),
-            key: "k1".into(),
+            id,
+            key: "k1",
             created: 1_714_000_000_000,
             attempts: 2,
-            owner: "s_a".into(),
+            owner: "s_a",
             lease: 1_714_000_005_000,
             waiting: true,
-            url: "https://api.affitor.com/api/v1/track/lead".into(),
-            body: r#"{"customer_key":"tab\there","note":"line\nbreak"}"#.into(),
+            url: "https://api.affitor.com/api/v1/track/lead",
+            body: r#"{"customer_key":"tab\there","note":"line\nbreak"}"#,
         }
     }
 

@@ -10,36 +10,11 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 extern "C" {
     // Imported directly rather than through `web_sys::window()`, whose search for the global
-    // object costs more bytes than everything below.
+    // object costs more bytes than everything below. Everything else is read by name through
+    // `Reflect.get`: one import serves every property, where a getter each would cost an
+    // import and its glue.
     #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
     static GLOBAL: JsValue;
-    type Document;
-    #[wasm_bindgen(thread_local_v2, js_name = document)]
-    static DOCUMENT: Document;
-    #[wasm_bindgen(method, getter, catch)]
-    fn cookie(this: &Document) -> Result<String, JsValue>;
-    #[wasm_bindgen(method, setter, catch)]
-    fn set_cookie(this: &Document, line: &str) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, getter)]
-    fn title(this: &Document) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn referrer(this: &Document) -> String;
-    type Location;
-    #[wasm_bindgen(thread_local_v2, js_name = location)]
-    static LOCATION: Location;
-    #[wasm_bindgen(method, getter)]
-    fn href(this: &Location) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn hostname(this: &Location) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn protocol(this: &Location) -> String;
-    type Navigator;
-    #[wasm_bindgen(thread_local_v2, js_name = navigator)]
-    static NAVIGATOR: Navigator;
-    #[wasm_bindgen(method, getter, js_name = userAgent)]
-    fn user_agent(this: &Navigator) -> String;
-    #[wasm_bindgen(method, getter)]
-    fn language(this: &Navigator) -> Option<String>;
     #[wasm_bindgen(js_namespace = Intl, js_name = DateTimeFormat)]
     fn date_time_format() -> DateTimeFormat;
     type DateTimeFormat;
@@ -49,6 +24,8 @@ extern "C" {
     // Keys go over as plain strings: no JsValue is made (and dropped) for each of them.
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = get)]
     fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
+    fn reflect_set(target: &JsValue, key: &str, value: &str) -> Result<bool, JsValue>;
     type Element;
     #[wasm_bindgen(method, js_name = getAttribute)]
     fn get_attribute(this: &Element, name: &str) -> Option<String>;
@@ -87,26 +64,29 @@ pub fn cookie(jar: &str, name: &str) -> Option<String> {
 
 /// `document.cookie`, or `""` where cookies are blocked.
 pub fn cookies() -> String {
-    DOCUMENT.with(|d| d.cookie().unwrap_or_default())
+    text("document", "cookie")
 }
 
 pub fn write_cookie(line: &str) {
-    DOCUMENT.with(|d| {
-        let _ = d.set_cookie(line);
-    })
+    let _ = reflect_set(&global("document"), "cookie", line);
+}
+
+/// `globalThis[object][key]` as a string, or `""` (a sandboxed frame's cookie jar throws).
+fn text(object: &str, key: &str) -> String {
+    get(&global(object), key).as_string().unwrap_or_default()
 }
 
 /// `location.href` now.
 pub fn href() -> String {
-    LOCATION.with(|l| l.href())
+    text("location", "href")
 }
 
 pub fn hostname() -> String {
-    LOCATION.with(|l| l.hostname())
+    text("location", "hostname")
 }
 
 pub fn is_https() -> bool {
-    LOCATION.with(|l| l.protocol()) == "https:"
+    text("location", "protocol") == "https:"
 }
 
 /// What the click request reports about the visitor's browser (CONTRACT.md §5).
@@ -126,10 +106,10 @@ pub fn environment() -> Environment {
         crate::click::size(n(w), n(h))
     };
     Environment {
-        title: DOCUMENT.with(|d| d.title()),
-        referrer: DOCUMENT.with(|d| d.referrer()),
-        user_agent: NAVIGATOR.with(|n| n.user_agent()),
-        language: NAVIGATOR.with(|n| n.language()).unwrap_or_default(),
+        title: text("document", "title"),
+        referrer: text("document", "referrer"),
+        user_agent: text("navigator", "userAgent"),
+        language: text("navigator", "language"),
         timezone: get(&date_time_format().resolved_options(), "timeZone")
             .as_string()
             .unwrap_or_default(),

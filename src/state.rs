@@ -1,13 +1,12 @@
 //! What the tracker knows for the life of the page, set once by `start`.
 
 use crate::config::Config;
-use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
 pub struct Tracker {
     pub config: Config,
     /// One id per page load (CONTRACT.md §4 `session_id`).
-    pub session_id: String,
+    pub session_id: &'static str,
     /// Numbers this page's outbox entries.
     pub entries: Cell<u32>,
     /// A click request is on its way: a signup waits for its click id.

@@ -63,19 +63,13 @@ pub fn take(key: &'static str) -> Option<String> {
     v
 }
 
-pub fn entries() -> Vec<Entry> {
-    outbox::parse(&read(outbox::KEY))
-}
-
-fn save(entries: &mut Vec<Entry>) {
-    outbox::prune(entries, page::now() as u64);
-    write(outbox::KEY, &outbox::write(entries));
-}
-
-/// Changes the outbox in one read-modify-write, pruned to its bounds. (A `dyn` callback: one
-/// copy of the load and save code serves every caller.)
-pub fn update(f: &mut dyn FnMut(&mut Vec<Entry>)) {
-    let mut entries = entries();
+/// Changes the outbox in one read-modify-write, with `add` appended, pruned to its bounds.
+/// (A `dyn` callback: one copy of the load and save code serves every caller.)
+pub fn update(add: Option<Entry>, f: &mut dyn FnMut(&mut Vec<Entry>)) {
+    let stored = read(outbox::KEY);
+    let mut entries = outbox::parse(&stored);
+    entries.extend(add);
     f(&mut entries);
-    save(&mut entries);
+    outbox::prune(&mut entries, page::now() as u64);
+    write(outbox::KEY, &outbox::write(&entries));
 }

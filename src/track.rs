@@ -41,7 +41,7 @@ pub fn capture(url: String, answer: Option<Function>) {
             affiliate_url: &url,
             page_title: &env.title,
             referrer_url: &env.referrer,
-            session_id: &t.session_id,
+            session_id: t.session_id,
             user_agent: &env.user_agent,
             screen_resolution: &env.screen,
             viewport_size: &env.viewport,
