@@ -6,7 +6,7 @@ use crate::delivery;
 use crate::json::Obj;
 use crate::lead::{self, Arg, Email, Lead};
 use crate::net::{self, Kind};
-use crate::state::{self, Tracker};
+use crate::state::{self, Local, Tracker};
 use crate::task::{self, Task};
 use crate::text::cat;
 use crate::{cookie, id, log, page, queue, store, track};
@@ -157,10 +157,7 @@ fn lead_from(key: &JsValue, email: &JsValue, page_url: Option<String>, answer: O
 const CLICK_WAIT_MS: u32 = 2_000;
 
 type Waiting = (JsValue, JsValue, String, Option<Function>);
-struct Waiters(RefCell<Vec<Waiting>>);
-// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
-unsafe impl Sync for Waiters {}
-static WAITING: Waiters = Waiters(RefCell::new(Vec::new()));
+static WAITING: Local<Vec<Waiting>> = Local(RefCell::new(Vec::new()));
 
 /// The landing page's click has its answer (or the signups waited long enough): they go ahead.
 pub fn click_over() {

@@ -202,6 +202,7 @@ pub fn attempt(slot: u32) -> JsValue {
     });
     if !mine {
         net::tell(slot, queued);
+        net::done(slot);
     }
     sent
 }
@@ -232,8 +233,9 @@ pub fn settled(slot: u32, reply: Reply) {
             log::error(&cat(&["lead refused: ", &why]));
             net::tell(slot, || failure(Some(status), &why));
         }
-        Verdict::Retry => retry(slot, &id, reply),
+        Verdict::Retry => return retry(slot, &id, reply),
     }
+    net::done(slot);
 }
 
 fn retry(slot: u32, id: &str, reply: Reply) {
@@ -244,6 +246,7 @@ fn retry(slot: u32, id: &str, reply: Reply) {
             // The page is gone; the keepalive request may well have arrived. The entry stays
             // leased as in flight, and a later page view confirms it.
             with_entry(id, &mut |e| e.lease = now + INFLIGHT_LEASE_MS);
+            net::done(slot);
             return;
         }
     }
@@ -262,6 +265,7 @@ fn retry(slot: u32, id: &str, reply: Reply) {
             "the tracking API is unreachable; the lead is kept and sent on the next page view",
         );
         net::tell(slot, queued);
+        net::done(slot);
         return;
     }
     log::debug("retrying lead in ms", &wait.into());

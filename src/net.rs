@@ -7,10 +7,11 @@
 
 use crate::json::Obj;
 use crate::page::{self, get};
+use crate::state::Local;
 use crate::task::{self, Task};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{RefCell, RefMut};
 use js_sys::{Array, Function, JSON, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -61,6 +62,11 @@ pub struct Request {
     pub answer: Option<Function>,
     status: u16,
     retry_after: Option<String>,
+    /// Still being sent (or waiting for a retry); a finished request's slot is reused.
+    live: bool,
+    /// Counts the slot's reuses: a callback left over from an earlier occupant (a timeout
+    /// that fires after the answer) names an older generation and finds nothing.
+    generation: u16,
 }
 
 /// What the API answered: status 0 is no answer at all.
@@ -83,17 +89,14 @@ impl Reply {
     }
 }
 
-struct Slots(RefCell<Vec<Request>>);
-// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
-unsafe impl Sync for Slots {}
-static SLOTS: Slots = Slots(RefCell::new(Vec::new()));
+static SLOTS: Local<Vec<Request>> = Local(RefCell::new(Vec::new()));
 
-/// Keeps a new request; returns its slot.
+/// Keeps a new request; returns its slot: an index, and the generation above bit 16.
 pub fn add(kind: Kind, id: String, body: String, answer: Option<Function>) -> u32 {
     let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
         return u32::MAX;
     };
-    slots.push(Request {
+    let mut r = Request {
         kind,
         id,
         body,
@@ -102,13 +105,41 @@ pub fn add(kind: Kind, id: String, body: String, answer: Option<Function>) -> u3
         answer,
         status: 0,
         retry_after: None,
-    });
-    slots.len() as u32 - 1
+        live: true,
+        generation: 0,
+    };
+    let i = match slots.iter().position(|s| !s.live) {
+        Some(i) => {
+            r.generation = slots[i].generation.wrapping_add(1);
+            slots[i] = r;
+            i
+        }
+        None => {
+            slots.push(r);
+            slots.len() - 1
+        }
+    };
+    i as u32 | (slots[i].generation as u32) << 16
 }
 
-/// Runs `f` on the request in `slot`.
+/// The request in `slot`, if it is still there. (One copy of the lookup: `with` is generic.)
+fn get_slot(slot: u32) -> Option<RefMut<'static, Request>> {
+    let slots = SLOTS.0.try_borrow_mut().ok()?;
+    RefMut::filter_map(slots, |s| {
+        s.get_mut((slot & 0xffff) as usize)
+            .filter(|r| r.live && r.generation as u32 == slot >> 16)
+    })
+    .ok()
+}
+
+/// Runs `f` on the request in `slot`, if it is still there.
 pub fn with<R>(slot: u32, f: impl FnOnce(&mut Request) -> R) -> Option<R> {
-    SLOTS.0.try_borrow_mut().ok()?.get_mut(slot as usize).map(f)
+    get_slot(slot).map(|mut r| f(&mut r))
+}
+
+/// The request in `slot` is finished: its slot may serve another.
+pub fn done(slot: u32) {
+    with(slot, |r| r.live = false);
 }
 
 /// Gives the result `f` makes to whoever waits on `slot`, once. The result object is only
@@ -199,4 +230,32 @@ pub fn beacon(url: &str, body: &str) -> bool {
     let options = page::parse(r#"{"type":"application/json"}"#);
     let blob = Blob::new(&Array::of1(&body.into()), &options);
     send_beacon(url, &blob).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_slot_is_reused_and_its_old_callbacks_find_nothing() {
+        let a = add(Kind::Lead, "s.1".into(), String::new(), None);
+        let b = add(
+            Kind::Click,
+            "https://s.example/?aff=P".into(),
+            "{}".into(),
+            None,
+        );
+        assert_ne!(a, b);
+        assert_eq!(with(a, |r| r.id.clone()).as_deref(), Some("s.1"));
+        done(a);
+        assert!(with(a, |_| ()).is_none(), "a finished request is gone");
+        let c = add(Kind::Lead, "s.2".into(), String::new(), None);
+        assert_eq!(c & 0xffff, a & 0xffff, "its slot serves the next request");
+        assert!(
+            with(a, |_| ()).is_none(),
+            "a late timeout of the first finds nothing"
+        );
+        assert_eq!(with(c, |r| r.id.clone()).as_deref(), Some("s.2"));
+        assert_eq!(with(b, |r| r.kind), Some(Kind::Click));
+    }
 }

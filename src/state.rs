@@ -19,12 +19,12 @@ pub struct Tracker {
     pub wake: js_sys::Function,
 }
 
-/// Global state for a single-threaded wasm module.
-struct Global(RefCell<Option<Tracker>>);
+/// A `static` of the module's: a `RefCell`, which a single-threaded wasm module may share.
+pub struct Local<T>(pub RefCell<T>);
 // SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
-unsafe impl Sync for Global {}
+unsafe impl<T> Sync for Local<T> {}
 
-static TRACKER: Global = Global(RefCell::new(None));
+static TRACKER: Local<Option<Tracker>> = Local(RefCell::new(None));
 
 pub fn init(t: Tracker) {
     if let Ok(mut slot) = TRACKER.0.try_borrow_mut() {

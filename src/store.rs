@@ -4,6 +4,7 @@
 
 use crate::outbox::{self, Entry};
 use crate::page;
+use crate::state::Local;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -22,10 +23,7 @@ extern "C" {
 }
 
 /// Values written while `localStorage` refused them: (key, value).
-struct Memory(RefCell<Vec<(&'static str, String)>>);
-// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
-unsafe impl Sync for Memory {}
-static MEMORY: Memory = Memory(RefCell::new(Vec::new()));
+static MEMORY: Local<Vec<(&'static str, String)>> = Local(RefCell::new(Vec::new()));
 
 fn storage() -> Option<Storage> {
     // Reading `localStorage` itself throws where storage is blocked: `global` returns undefined.

@@ -118,6 +118,7 @@ pub fn answered(slot: u32, reply: Reply) {
     state::set_clicking(false);
     crate::api::click_over();
     net::tell(slot, || result);
+    net::done(slot);
 }
 
 fn click_result(click_id: Option<&str>) -> JsValue {
