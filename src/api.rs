@@ -76,8 +76,8 @@ pub fn wake(task: u32, slot: u32, value: JsValue) -> JsValue {
             }
         },
         Task::Response => net::response(slot, value),
-        Task::Failed | Task::Body => {
-            let reply = net::reply(slot, &value, Task::from(task) == Task::Failed);
+        t @ (Task::Failed | Task::Body) => {
+            let reply = net::reply(slot, &value, t == Task::Failed);
             match net::with(slot, |r| r.kind) {
                 Some(Kind::Click) => track::answered(slot, reply),
                 _ => delivery::settled(slot, reply),
@@ -172,26 +172,23 @@ pub fn click_over() {
 }
 
 fn prepared(key: &JsValue, email: &JsValue, page_url: String, answer: Option<Function>) {
-    let give = |result: &JsValue| {
-        if let Some(resolve) = &answer {
-            let _ = resolve.call1(&JsValue::UNDEFINED, result);
-        }
-    };
     let Some(prepared) = state::with(|t| prepare(t, key, email, page_url)) else {
-        give(&delivery::failure(None, "the tracker has not started"));
+        net::give(answer.as_ref(), || {
+            delivery::failure(None, "the tracker has not started")
+        });
         return;
     };
     match prepared {
         Err(msg) => {
             log::error(msg);
-            give(&delivery::failure(None, msg));
+            net::give(answer.as_ref(), || delivery::failure(None, msg));
         }
         Ok(lead) if delivery::is_duplicate(&lead.key) => {
             log::debug(
                 "this customer's lead was already sent from this browser",
                 &lead.key.into(),
             );
-            give(&delivery::duplicate());
+            net::give(answer.as_ref(), delivery::duplicate);
         }
         Ok(lead) => {
             log::debug("sending lead", &JsValue::from_str(&lead.body));

@@ -145,7 +145,12 @@ pub fn done(slot: u32) {
 /// Gives the result `f` makes to whoever waits on `slot`, once. The result object is only
 /// built when someone waits: leads sent from the outbox, and a landing page's click, have no one.
 pub fn tell(slot: u32, f: impl FnOnce() -> JsValue) {
-    if let Some(resolve) = with(slot, |r| r.answer.take()).flatten() {
+    give(with(slot, |r| r.answer.take()).flatten().as_ref(), f);
+}
+
+/// Resolves a caller's promise with the result `f` makes, if there is a caller.
+pub fn give(answer: Option<&Function>, f: impl FnOnce() -> JsValue) {
+    if let Some(resolve) = answer {
         let _ = resolve.call1(&JsValue::UNDEFINED, &f());
     }
 }

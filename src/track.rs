@@ -21,7 +21,7 @@ const PROBE: &str = "affitor_probe";
 /// Reports the click in `url`, if it carries `aff` and is not this browser's current partner.
 pub fn capture(url: String, answer: Option<Function>) {
     let Some(partner) = click::aff_param(&url).map(page::decode) else {
-        give(answer, || {
+        net::give(answer.as_ref(), || {
             delivery::failure(None, "no aff parameter in the URL")
         });
         return;
@@ -32,7 +32,7 @@ pub fn capture(url: String, answer: Option<Function>) {
         page::cookie(&jar, AFF_URL).and_then(|u| click::aff_param(&u).map(page::decode));
     if existing.is_some() && stored_partner.as_deref() == Some(partner.as_str()) {
         log::debug("click already recorded for partner", &partner.into());
-        give(answer, || click_result(existing.as_deref()));
+        net::give(answer.as_ref(), || click_result(existing.as_deref()));
         return;
     }
     let Some(body) = state::with(|t| {
@@ -58,12 +58,6 @@ pub fn capture(url: String, answer: Option<Function>) {
     log::debug("sending click", &JsValue::from_str(&body));
     state::set_clicking(true);
     attempt(net::add(Kind::Click, url, body, answer));
-}
-
-fn give(answer: Option<Function>, f: impl FnOnce() -> JsValue) {
-    if let Some(resolve) = answer {
-        let _ = resolve.call1(&JsValue::UNDEFINED, &f());
-    }
 }
 
 /// Sends the click in `slot` (again).
