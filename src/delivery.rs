@@ -130,24 +130,27 @@ pub fn locked(held: &JsValue) -> JsValue {
 /// their slots.
 fn claim() -> Vec<u32> {
     let (me, now) = (me(), now());
-    let mut ids = Vec::new();
+    let mut slots = Vec::new();
     store::update(None, &mut |entries| {
         for e in entries.iter_mut().filter(|e| e.claimable(me, now)) {
             e.owner = me;
             e.lease = now + INFLIGHT_LEASE_MS;
             e.waiting = false;
-            ids.push(String::from(e.id));
+            slots.push(net::add(
+                Kind::Lead,
+                String::from(e.id),
+                String::new(),
+                None,
+            ));
         }
     });
-    if !ids.is_empty() {
+    if !slots.is_empty() {
         log::debug(
             "sending leads left by an earlier page",
-            &(ids.len() as u32).into(),
+            &(slots.len() as u32).into(),
         );
     }
-    ids.into_iter()
-        .map(|id| net::add(Kind::Lead, id, String::new(), None))
-        .collect()
+    slots
 }
 
 /// The page is going. Entries waiting for a retry timer are handed back, so the next page view
