@@ -13,7 +13,7 @@ use crate::{cookie, id, log, page, queue, store, track};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use js_sys::{Array, Function, JSON, JsString, Math};
+use js_sys::{Array, Function, JsString, Math};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -49,10 +49,11 @@ pub fn start(script: JsValue, queue: JsValue, wake: Function) {
     state::init(Tracker {
         config,
         session_id,
+        me: session_id.into(),
         entries: Cell::new(0),
         clicking: Cell::new(false),
         hiding: Cell::new(false),
-        net_error_at: Cell::new(0),
+        net_error_at: Cell::new(0.0),
         wake,
     });
     track::migrate_legacy();
@@ -245,12 +246,7 @@ fn prepare(
 
 /// Calls the loader saved because the page closed before the tracker ran: `[key, email, url]`.
 fn run_pending() {
-    let Some(saved) = store::take(PENDING_KEY) else {
-        return;
-    };
-    let Ok(calls) = JSON::parse(&saved) else {
-        return;
-    };
+    let calls = page::parse_value(&store::take(PENDING_KEY));
     let Some(calls) = calls.dyn_ref::<Array>() else {
         return;
     };

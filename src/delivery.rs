@@ -6,7 +6,7 @@
 use crate::backoff::{self, Verdict};
 use crate::json::Obj;
 use crate::net::{self, Kind, Reply, Thenable};
-use crate::outbox::{self, Entry};
+use crate::outbox::{self, Entry, Outbox};
 use crate::task::{self, Task};
 use crate::text::{cat, contains};
 use crate::{id, log, page, state, store};
@@ -16,52 +16,58 @@ use js_sys::{Array, Function, Math, Promise};
 use wasm_bindgen::prelude::*;
 
 /// How long a page may hold an entry it is sending before another page may take it over.
-const INFLIGHT_LEASE_MS: u64 = 15_000;
+const INFLIGHT_LEASE_MS: f64 = 15_000.0;
 /// Slack on the lease of an entry waiting for a retry timer.
-const WAITING_LEASE_MS: u64 = 5_000;
+const WAITING_LEASE_MS: f64 = 5_000.0;
 /// A page that is being left rejects its in-flight fetches a moment before or after
 /// `pagehide`, although keepalive requests carry on: a network error this close to the page
 /// going away says nothing about the request.
-const UNLOAD_ERROR_MS: u64 = 20;
+const UNLOAD_ERROR_MS: f64 = 20.0;
 /// A page keeps an eye on leases that run out within this long.
-const REFLUSH_WITHIN_MS: u64 = 60_000;
+const REFLUSH_WITHIN_MS: f64 = 60_000.0;
 
-fn me() -> &'static str {
-    state::with(|t| t.session_id).unwrap_or_default()
+/// This page's session id, the owner of the entries it holds.
+fn me() -> JsValue {
+    state::with(|t| t.me.clone()).unwrap_or_default()
 }
 
-fn now() -> u64 {
-    page::now() as u64
+fn now() -> f64 {
+    page::now()
 }
 
 /// Queues a new lead and sends it now. `answer` hears the outcome, or "queued" after
 /// `timeout_ms` if the API has not answered for good by then.
 pub fn send(key: &str, url: &str, body: &str, answer: Option<Function>, timeout_ms: u32) {
-    let (me, now) = (me(), now());
-    let id = outbox::entry_id(me, state::next_entry());
-    let entry = Entry {
-        id: &id,
-        key,
-        created: now,
-        attempts: 0,
-        owner: me,
-        lease: now + INFLIGHT_LEASE_MS,
-        waiting: false,
-        url,
-        body,
-    };
-    store::update(Some(entry), &mut |_| {});
-    let slot = net::add(Kind::Lead, id, String::new(), answer);
+    let (session, now) = (state::session_id(), now() as u64);
+    let id = outbox::entry_id(session, state::next_entry());
+    let entry = page::parse(
+        &Obj::new()
+            .str("id", &id)
+            .str("key", key)
+            .num("created", now)
+            .num("attempts", 0)
+            .str("owner", session)
+            .num("lease", now + INFLIGHT_LEASE_MS as u64)
+            .num("waiting", 0)
+            .str("url", url)
+            .str("body", body)
+            .end(),
+    );
+    let outbox = Outbox::load(now as f64);
+    outbox.push(&entry);
+    outbox.save();
+    let slot = net::add(Kind::Lead, id.into(), JsValue::UNDEFINED, answer);
     task::later(timeout_ms, Task::Timeout, slot);
     attempt(slot);
 }
 
 /// Is this lead already delivered, or already on its way?
 pub fn is_duplicate(key: &str) -> bool {
-    outbox::sent_has(&store::read(outbox::SENT_KEY), key, now())
-        || outbox::parse(&store::read(outbox::KEY))
-            .iter()
-            .any(|e| e.key == key)
+    let sent = store::read(outbox::SENT_KEY)
+        .as_string()
+        .unwrap_or_default();
+    outbox::sent_has(&sent, key, now() as u64)
+        || Outbox::load(now()).find("key", &key.into()).is_some()
 }
 
 #[wasm_bindgen]
@@ -76,21 +82,22 @@ extern "C" {
 /// (insecure contexts, old browsers), entries are claimed and sent only if the claim still
 /// holds a moment later.
 pub fn flush() {
-    let stored = store::read(outbox::KEY);
-    let entries = outbox::parse(&stored);
-    if entries.is_empty() {
+    let (me, now) = (me(), now());
+    let outbox = Outbox::load(now);
+    if outbox.is_empty() {
         return;
     }
     // An entry another page holds (sending it, or gone with it) is looked at again when that
     // lease runs out: an open page takes over an orphaned lead without waiting for a navigation.
-    let (mine, now) = (me(), now());
-    let next = entries
-        .iter()
-        .filter(|e| !e.claimable(mine, now))
-        .map(|e| e.lease - now)
-        .min();
-    if let Some(wait) = next.filter(|&w| w <= REFLUSH_WITHIN_MS) {
-        task::later(wait as u32 + 100, Task::Flush, 0);
+    let mut next = f64::INFINITY;
+    for i in 0..outbox.len() {
+        let e = outbox.entry(i);
+        if !e.claimable(&me, now) {
+            next = next.min(e.number("lease") - now);
+        }
+    }
+    if next <= REFLUSH_WITHIN_MS {
+        task::later(next as u32 + 100, Task::Flush, 0);
     }
     match lock(
         "affitor_outbox",
@@ -130,20 +137,16 @@ pub fn locked(held: &JsValue) -> JsValue {
 /// their slots.
 fn claim() -> Vec<u32> {
     let (me, now) = (me(), now());
+    let outbox = Outbox::load(now);
     let mut slots = Vec::new();
-    store::update(None, &mut |entries| {
-        for e in entries.iter_mut().filter(|e| e.claimable(me, now)) {
-            e.owner = me;
-            e.lease = now + INFLIGHT_LEASE_MS;
-            e.waiting = false;
-            slots.push(net::add(
-                Kind::Lead,
-                String::from(e.id),
-                String::new(),
-                None,
-            ));
+    for i in 0..outbox.len() {
+        let e = outbox.entry(i);
+        if e.claimable(&me, now) {
+            e.hold(&me, now + INFLIGHT_LEASE_MS);
+            slots.push(net::add(Kind::Lead, e.get("id"), JsValue::UNDEFINED, None));
         }
-    });
+    }
+    outbox.save();
     if !slots.is_empty() {
         log::debug(
             "sending leads left by an earlier page",
@@ -160,22 +163,26 @@ pub fn release() {
     let (me, now) = (me(), now());
     state::with(|t| t.hiding.set(true));
     let beacon = !net::keepalive_supported();
-    let just_failed = now.saturating_sub(state::net_error_at()) < UNLOAD_ERROR_MS;
-    store::update(None, &mut |entries| {
-        for e in entries.iter_mut().filter(|e| e.owner == me) {
-            if beacon && net::beacon(e.url, e.body) {
-                e.lease = now + INFLIGHT_LEASE_MS;
-                e.attempts += 1;
-            } else if e.waiting && just_failed {
-                // Probably the unload cancelling it in JavaScript, not the request failing.
-                e.lease = now + INFLIGHT_LEASE_MS;
-            } else if e.waiting {
-                e.owner = "";
-                e.lease = 0;
-            }
-            e.waiting = false;
+    let just_failed = now - state::net_error_at() < UNLOAD_ERROR_MS;
+    let outbox = Outbox::load(now);
+    for i in 0..outbox.len() {
+        let e = outbox.entry(i);
+        if !e.is_mine(&me) {
+            continue;
         }
-    });
+        let waiting = e.number("waiting") == 1.0;
+        if beacon && net::beacon(&e.get("url"), &e.get("body")) {
+            e.set("lease", now + INFLIGHT_LEASE_MS);
+            e.set("attempts", e.number("attempts") + 1.0);
+        } else if waiting && just_failed {
+            // Probably the unload cancelling it in JavaScript, not the request failing.
+            e.set("lease", now + INFLIGHT_LEASE_MS);
+        } else if waiting {
+            e.hold(&JsValue::from_str(""), 0.0);
+        }
+        e.set("waiting", 0.0);
+    }
+    outbox.save();
 }
 
 /// Sends the lead in `slot` now, if its entry is still this page's to send; returns the
@@ -186,28 +193,22 @@ pub fn attempt(slot: u32) -> JsValue {
     };
     let (me, now) = (me(), now());
     // Another page may have delivered or taken the entry while this one waited.
-    let mut sent = JsValue::UNDEFINED;
-    let mut mine = false;
-    with_entry(&id, &mut |e| {
-        if e.claimable(me, now) {
-            e.owner = me;
-            e.lease = now + INFLIGHT_LEASE_MS;
-            e.waiting = false;
-            e.attempts += 1;
-            let attempts = e.attempts;
-            net::with(slot, |r| {
-                r.tries += 1;
-                r.attempts = attempts;
-            });
-            sent = net::post(e.url, e.body, slot);
-            mine = true;
-        }
-    });
-    if !mine {
+    let outbox = Outbox::load(now);
+    let e = outbox.find("id", &id).map(|i| outbox.entry(i));
+    let Some(e) = e.filter(|e| e.claimable(&me, now)) else {
         net::tell(slot, queued);
         net::done(slot);
-    }
-    sent
+        return JsValue::UNDEFINED;
+    };
+    e.hold(&me, now + INFLIGHT_LEASE_MS);
+    let attempts = e.number("attempts") as u32 + 1;
+    e.set("attempts", attempts as f64);
+    outbox.save();
+    net::with(slot, |r| {
+        r.tries += 1;
+        r.attempts = attempts;
+    });
+    net::post(&e.get("url"), &e.get("body"), slot)
 }
 
 /// The API answered the lead in `slot` (or the request failed: status 0).
@@ -223,7 +224,7 @@ pub fn settled(slot: u32, reply: Reply) {
         }
         // An earlier attempt whose answer was lost (its page closed) did arrive.
         Verdict::Refused if attempts > 1 && already_recorded(&reply) => {
-            log::debug("lead was already delivered", &JsValue::from_str(&id));
+            log::debug("lead was already delivered", &id);
             delivered(&id);
             net::tell(slot, || accepted(None));
         }
@@ -241,14 +242,14 @@ pub fn settled(slot: u32, reply: Reply) {
     net::done(slot);
 }
 
-fn retry(slot: u32, id: &str, reply: Reply) {
+fn retry(slot: u32, id: &JsValue, reply: Reply) {
     let now = now();
     if reply.status == 0 {
         state::with(|t| t.net_error_at.set(now));
         if state::hiding() {
             // The page is gone; the keepalive request may well have arrived. The entry stays
             // leased as in flight, and a later page view confirms it.
-            with_entry(id, &mut |e| e.lease = now + INFLIGHT_LEASE_MS);
+            with_entry(id, &mut |e| e.set("lease", now + INFLIGHT_LEASE_MS));
             net::done(slot);
             return;
         }
@@ -258,12 +259,12 @@ fn retry(slot: u32, id: &str, reply: Reply) {
     let wait = told.unwrap_or_else(|| backoff::delay(tries, Math::random()));
     if tries >= backoff::MAX_ATTEMPTS || wait > backoff::MAX_WAIT_MS {
         // Leave it to the next page view; a Retry-After still holds it back until then.
-        let not_before = if told.is_some() { now + wait as u64 } else { 0 };
-        with_entry(id, &mut |e| {
-            e.owner = "";
-            e.lease = not_before;
-            e.waiting = false;
-        });
+        let not_before = if told.is_some() {
+            now + wait as f64
+        } else {
+            0.0
+        };
+        with_entry(id, &mut |e| e.hold(&JsValue::from_str(""), not_before));
         log::warn(
             "the tracking API is unreachable; the lead is kept and sent on the next page view",
         );
@@ -273,42 +274,40 @@ fn retry(slot: u32, id: &str, reply: Reply) {
     }
     log::debug("retrying lead in ms", &wait.into());
     with_entry(id, &mut |e| {
-        e.lease = now + wait as u64 + WAITING_LEASE_MS;
-        e.waiting = true;
+        e.set("lease", now + wait as f64 + WAITING_LEASE_MS);
+        e.set("waiting", 1.0);
     });
     task::later(wait, Task::Attempt, slot);
 }
 
 /// Changes one outbox entry, if it is still there.
-fn with_entry(id: &str, f: &mut dyn FnMut(&mut Entry)) {
-    store::update(None, &mut |entries| {
-        if let Some(e) = entries.iter_mut().find(|e| e.id == id) {
-            f(e)
-        }
-    });
+fn with_entry(id: &JsValue, f: &mut dyn FnMut(&Entry)) {
+    let outbox = Outbox::load(now());
+    if let Some(i) = outbox.find("id", id) {
+        f(&outbox.entry(i));
+        outbox.save();
+    }
 }
 
 /// Removes the entry; returns its dedupe key, if it was still there.
-fn forget(id: &str) -> Option<String> {
-    let mut key = None;
-    store::update(None, &mut |entries| {
-        entries.retain(|e| {
-            let it = e.id == id;
-            if it {
-                key = Some(String::from(e.key));
-            }
-            !it
-        })
-    });
+fn forget(id: &JsValue) -> Option<String> {
+    let outbox = Outbox::load(now());
+    let i = outbox.find("id", id)?;
+    let key = outbox.entry(i).get("key").as_string();
+    outbox.remove(i);
+    outbox.save();
     key
 }
 
-fn delivered(id: &str) {
+fn delivered(id: &JsValue) {
     if let Some(key) = forget(id) {
-        let sent = outbox::sent_add(&store::read(outbox::SENT_KEY), &key, now());
-        store::write(outbox::SENT_KEY, &sent);
+        let sent = store::read(outbox::SENT_KEY)
+            .as_string()
+            .unwrap_or_default();
+        let sent = outbox::sent_add(&sent, &key, now() as u64);
+        store::write(outbox::SENT_KEY, &sent.into());
     }
-    log::debug("lead delivered", &JsValue::from_str(id));
+    log::debug("lead delivered", id);
 }
 
 /// The API's answer to a second lead for one customer ("already has a lead", "cannot be

@@ -5,23 +5,22 @@
 //! Requests go out with `keepalive`, so a page that navigates away right after `signup()`
 //! does not cancel them (web-sys has no setter for it: the options are written as JSON).
 
-use crate::json::Obj;
 use crate::page::{self, get};
 use crate::state::Local;
 use crate::task::{self, Task};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{RefCell, RefMut};
-use js_sys::{Array, Function, JSON, Promise};
+use js_sys::{Array, Function, JSON, JsString, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
-    fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
+    fn fetch(url: &JsValue, init: &JsValue) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, js_namespace = navigator, js_name = sendBeacon)]
-    fn send_beacon(url: &str, data: &JsValue) -> Result<bool, JsValue>;
+    fn send_beacon(url: &JsValue, data: &JsValue) -> Result<bool, JsValue>;
     type Blob;
     #[wasm_bindgen(constructor, js_class = "Blob")]
     fn new(parts: &Array, options: &JsValue) -> Blob;
@@ -51,9 +50,9 @@ pub enum Kind {
 pub struct Request {
     pub kind: Kind,
     /// A lead: its outbox entry id. A click: the landing page's URL.
-    pub id: String,
+    pub id: JsValue,
     /// A click's body (a lead's is in the outbox).
-    pub body: String,
+    pub body: JsValue,
     /// Attempts in this page.
     pub tries: u32,
     /// A lead: attempts in all pages, this one included (from the outbox).
@@ -92,7 +91,7 @@ impl Reply {
 static SLOTS: Local<Vec<Request>> = Local(RefCell::new(Vec::new()));
 
 /// Keeps a new request; returns its slot: an index, and the generation above bit 16.
-pub fn add(kind: Kind, id: String, body: String, answer: Option<Function>) -> u32 {
+pub fn add(kind: Kind, id: JsValue, body: JsValue, answer: Option<Function>) -> u32 {
     let Ok(mut slots) = SLOTS.0.try_borrow_mut() else {
         return u32::MAX;
     };
@@ -155,22 +154,20 @@ pub fn give(answer: Option<&Function>, f: impl FnOnce() -> JsValue) {
     }
 }
 
-const KEEPALIVE_MAX: usize = 60_000;
+/// In UTF-16 units: up to 60 KB of UTF-8 even if every unit took three bytes.
+const KEEPALIVE_MAX: u32 = 20_000;
 
 /// POSTs `body` to `url` for `slot`; the answer arrives as `Response`/`Body` or `Failed`.
 /// Returns the request's promise (settled when the answer's headers are in, never rejected).
-pub fn post(url: &str, body: &str, slot: u32) -> JsValue {
-    // Browsers refuse keepalive bodies over 64 KiB; such a (very rare) lead goes out plainly.
+pub fn post(url: &JsValue, body: &JsValue, slot: u32) -> JsValue {
     // The API needs no cookies; a first-party proxy must not receive the site's session.
     let init = page::parse(
-        &Obj::new()
-            .str("method", "POST")
-            .raw("headers", r#"{"Content-Type":"application/json"}"#)
-            .str("body", body)
-            .bool("keepalive", body.len() < KEEPALIVE_MAX)
-            .str("credentials", "omit")
-            .end(),
+        r#"{"method":"POST","headers":{"Content-Type":"application/json"},"credentials":"omit"}"#,
     );
+    page::set(&init, "body", body);
+    // Browsers refuse keepalive bodies over 64 KiB; such a (very rare) lead goes out plainly.
+    let short = body.unchecked_ref::<JsString>().length() <= KEEPALIVE_MAX;
+    page::set(&init, "keepalive", &JsValue::from_bool(short));
     match fetch(url, &init) {
         Ok(p) => p.unchecked_into::<Thenable>().then(
             &task::callback(Task::Response, slot),
@@ -231,9 +228,9 @@ pub fn keepalive_supported() -> bool {
 /// Queues `body` with `navigator.sendBeacon`, for a page that is going away in a browser
 /// without keepalive. The answer is never seen: the outbox entry stays until a later attempt
 /// confirms it.
-pub fn beacon(url: &str, body: &str) -> bool {
+pub fn beacon(url: &JsValue, body: &JsValue) -> bool {
     let options = page::parse(r#"{"type":"application/json"}"#);
-    let blob = Blob::new(&Array::of1(&body.into()), &options);
+    let blob = Blob::new(&Array::of1(body), &options);
     send_beacon(url, &blob).unwrap_or(false)
 }
 
@@ -243,24 +240,21 @@ mod tests {
 
     #[test]
     fn a_finished_slot_is_reused_and_its_old_callbacks_find_nothing() {
-        let a = add(Kind::Lead, "s.1".into(), String::new(), None);
-        let b = add(
-            Kind::Click,
-            "https://s.example/?aff=P".into(),
-            "{}".into(),
-            None,
-        );
+        let none = || JsValue::UNDEFINED;
+        let a = add(Kind::Lead, none(), none(), None);
+        let b = add(Kind::Click, none(), none(), None);
         assert_ne!(a, b);
-        assert_eq!(with(a, |r| r.id.clone()).as_deref(), Some("s.1"));
+        with(a, |r| r.tries = 1);
+        assert_eq!(with(a, |r| r.tries), Some(1));
         done(a);
         assert!(with(a, |_| ()).is_none(), "a finished request is gone");
-        let c = add(Kind::Lead, "s.2".into(), String::new(), None);
+        let c = add(Kind::Lead, none(), none(), None);
         assert_eq!(c & 0xffff, a & 0xffff, "its slot serves the next request");
         assert!(
             with(a, |_| ()).is_none(),
             "a late timeout of the first finds nothing"
         );
-        assert_eq!(with(c, |r| r.id.clone()).as_deref(), Some("s.2"));
+        assert_eq!(with(c, |r| r.tries), Some(0));
         assert_eq!(with(b, |r| r.kind), Some(Kind::Click));
     }
 }

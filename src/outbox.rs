@@ -2,108 +2,137 @@
 //! has answered for good, so that a lead whose page closed, or whose retries ran out, goes
 //! out on the visitor's next page view.
 //!
-//! Stored as text, one entry a line, tab-separated: JSON bodies escape tabs and newlines, and
-//! every other field is an id or a number. A line that does not parse (corrupt, or another
-//! script's) is dropped. Ownership is a lease: the page that holds an unexpired lease on an
-//! entry is the only one that sends it, so two tabs flushing one outbox send it once.
+//! Stored as JSON, an array of entry objects that the tracker reads and changes as JavaScript
+//! objects: the browser's `JSON.parse` and `JSON.stringify` do the text, so no parser or
+//! writer for it is in the wasm. An entry that is not an object with a string `id`, `url` and
+//! `body` (corrupt, or another script's) is dropped. Ownership is a lease: the page that holds
+//! an unexpired lease on an entry is the only one that sends it, so two tabs flushing one
+//! outbox send it once.
 
 use crate::text::{self, cat, number, push_number};
+use crate::{page, store};
 use alloc::string::String;
 use alloc::vec::Vec;
+use js_sys::{Array, JSON};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `Array`, for `splice` without an item to insert (js-sys's `splice` needs one).
+    type List;
+    #[wasm_bindgen(method)]
+    fn splice(this: &List, start: u32, count: u32);
+}
 
 /// `localStorage` keys.
 pub const KEY: &str = "affitor_outbox";
 pub const SENT_KEY: &str = "affitor_sent";
 
-const VERSION: &str = "affitor-outbox-1";
 /// An entry older than this is dropped: the lead is stale, and the email in it should go.
-pub const MAX_AGE_MS: u64 = 7 * 24 * 3600 * 1000;
-pub const MAX_ENTRIES: usize = 20;
+pub const MAX_AGE_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
+pub const MAX_ENTRIES: u32 = 20;
 /// The dedupe list remembers this many delivered leads, for this long.
 pub const SENT_MAX: usize = 50;
 pub const SENT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
 
-/// One entry, read in place from the stored text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry<'a> {
-    pub id: &'a str,
-    /// Fingerprint of program and customer key: the same signup twice is one lead.
-    pub key: &'a str,
-    pub created: u64,
-    pub attempts: u32,
-    /// The session id of the page working on it, and until when (ms since the epoch).
-    pub owner: &'a str,
-    pub lease: u64,
-    /// Waiting for a retry timer (rather than in flight).
-    pub waiting: bool,
-    pub url: &'a str,
-    pub body: &'a str,
-}
+/// One entry: `{ id, key, created, attempts, owner, lease, waiting, url, body }`. `key` is the
+/// fingerprint of program and customer key (the same signup twice is one lead); `owner` is the
+/// session id of the page working on it, and `lease` until when (ms since the epoch);
+/// `waiting` is 1 while it waits for a retry timer rather than being in flight.
+pub struct Entry(pub JsValue);
 
-impl Entry<'_> {
+impl Entry {
+    pub fn get(&self, field: &str) -> JsValue {
+        page::get(&self.0, field)
+    }
+
+    pub fn number(&self, field: &str) -> f64 {
+        page::number(&self.0, field)
+    }
+
+    pub fn set(&self, field: &str, value: f64) {
+        page::set_number(&self.0, field, value)
+    }
+
+    pub fn is_mine(&self, me: &JsValue) -> bool {
+        self.get("owner") == *me
+    }
+
     /// May the page `me` send this entry now?
-    pub fn claimable(&self, me: &str, now: u64) -> bool {
-        self.owner == me || self.lease <= now
+    pub fn claimable(&self, me: &JsValue, now: f64) -> bool {
+        self.is_mine(me) || self.number("lease") <= now
+    }
+
+    /// The page `me` holds it until `lease`, and is sending it (not waiting for a timer).
+    pub fn hold(&self, me: &JsValue, lease: f64) {
+        page::set(&self.0, "owner", me);
+        self.set("lease", lease);
+        self.set("waiting", 0.0);
     }
 }
 
-pub fn parse(stored: &str) -> Vec<Entry<'_>> {
-    let mut lines = text::split(stored, b'\n');
-    if lines.next() != Some(VERSION) {
-        return Vec::new();
-    }
-    lines.filter_map(entry).collect()
-}
+/// The outbox as stored, read once for one change.
+pub struct Outbox(Array);
 
-fn entry(line: &str) -> Option<Entry<'_>> {
-    let mut f = text::split(line, b'\t');
-    let e = Entry {
-        id: f.next()?,
-        key: f.next()?,
-        created: number(f.next()?)?,
-        attempts: number(f.next()?)? as u32,
-        owner: f.next()?,
-        lease: number(f.next()?)?,
-        waiting: f.next()? == "1",
-        url: f.next()?,
-        body: f.next()?,
-    };
-    let sane = f.next().is_none()
-        && !e.id.is_empty()
-        && e.url.starts_with("http")
-        && e.body.starts_with('{')
-        && e.body.ends_with('}');
-    sane.then_some(e)
-}
-
-pub fn write(entries: &[Entry]) -> String {
-    let mut out = String::from(VERSION);
-    for e in entries {
-        out.push('\n');
-        out.push_str(e.id);
-        out.push('\t');
-        out.push_str(e.key);
-        for n in [e.created, e.attempts as u64] {
-            out.push('\t');
-            push_number(&mut out, n);
+impl Outbox {
+    /// Reads the outbox, without the entries that are malformed or older than `MAX_AGE_MS`.
+    pub fn load(now: f64) -> Outbox {
+        let list = page::parse_value(&store::read(KEY))
+            .dyn_into::<Array>()
+            .unwrap_or_else(|_| Array::new());
+        let mut i = list.length();
+        while i > 0 {
+            i -= 1;
+            let e = list.get(i);
+            let ok = e.is_object()
+                && ["id", "url", "body"]
+                    .iter()
+                    .all(|f| page::get(&e, f).is_string())
+                && now - page::number(&e, "created") < MAX_AGE_MS;
+            if !ok {
+                remove(&list, i, 1);
+            }
         }
-        out.push('\t');
-        out.push_str(e.owner);
-        out.push('\t');
-        push_number(&mut out, e.lease);
-        out.push_str(if e.waiting { "\t1\t" } else { "\t0\t" });
-        out.push_str(e.url);
-        out.push('\t');
-        out.push_str(e.body);
+        Outbox(list)
     }
-    out
+
+    /// Writes it back, keeping the newest `MAX_ENTRIES`.
+    pub fn save(&self) {
+        remove(&self.0, 0, self.0.length().saturating_sub(MAX_ENTRIES));
+        if let Ok(text) = JSON::stringify(&self.0) {
+            store::write(KEY, &text);
+        }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.0.length()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn entry(&self, i: u32) -> Entry {
+        Entry(self.0.get(i))
+    }
+
+    /// The index of the first entry whose `field` is `value`.
+    pub fn find(&self, field: &str, value: &JsValue) -> Option<u32> {
+        (0..self.len()).find(|&i| self.entry(i).get(field) == *value)
+    }
+
+    pub fn push(&self, entry: &JsValue) {
+        self.0.push(entry);
+    }
+
+    pub fn remove(&self, i: u32) {
+        remove(&self.0, i, 1);
+    }
 }
 
-/// Drops entries past their age and keeps the newest `MAX_ENTRIES`.
-pub fn prune(entries: &mut Vec<Entry>, now: u64) {
-    entries.retain(|e| now.saturating_sub(e.created) < MAX_AGE_MS);
-    let excess = entries.len().saturating_sub(MAX_ENTRIES);
-    entries.drain(..excess);
+fn remove(list: &Array, start: u32, count: u32) {
+    list.unchecked_ref::<List>().splice(start, count);
 }
 
 /// The dedupe list: `fingerprint:time` pairs, comma-separated, oldest first.
@@ -145,90 +174,6 @@ pub fn entry_id(session_id: &str, n: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec;
-
-    fn sample(id: &str) -> Entry<'_> {
-        Entry {
-            id,
-            key: "k1",
-            created: 1_714_000_000_000,
-            attempts: 2,
-            owner: "s_a",
-            lease: 1_714_000_005_000,
-            waiting: true,
-            url: "https://api.affitor.com/api/v1/track/lead",
-            body: r#"{"customer_key":"tab\there","note":"line\nbreak"}"#,
-        }
-    }
-
-    #[test]
-    fn round_trips_its_own_format() {
-        let entries = vec![
-            sample("s_a.1"),
-            Entry {
-                waiting: false,
-                ..sample("s_a.2")
-            },
-        ];
-        let stored = write(&entries);
-        assert!(stored.starts_with("affitor-outbox-1\n"));
-        assert_eq!(parse(&stored), entries);
-        assert_eq!(parse(&write(&[])), vec![]);
-    }
-
-    #[test]
-    fn corrupt_or_foreign_contents_are_dropped() {
-        let good = write(&[sample("s_a.1")]);
-        for junk in [
-            "",
-            "[]",
-            "{\"a\":1}",
-            "affitor-outbox-0\nx",
-            "\u{0}\u{1}",
-            "null",
-        ] {
-            assert_eq!(parse(junk), vec![], "{junk:?}");
-        }
-        let mixed = [
-            good.as_str(),
-            "\nnot\tan\tentry",
-            "\n",
-            "\ns\tk\tx\t1\to\t0\t0\thttp://a\t{}",
-        ]
-        .concat();
-        assert_eq!(parse(&mixed), vec![sample("s_a.1")]);
-        // A truncated line (a quota-cut write) is dropped, not half-read.
-        let cut = &good[..good.len() - 3];
-        assert_eq!(parse(cut), vec![]);
-    }
-
-    #[test]
-    fn prunes_by_age_and_count() {
-        let now = 1_714_000_000_000 + MAX_AGE_MS;
-        let mut old = vec![sample("old")];
-        prune(&mut old, now);
-        assert!(old.is_empty());
-        let mut many: Vec<Entry> = (0..30)
-            .map(|i| Entry {
-                created: now - 1000 + i,
-                ..sample("x")
-            })
-            .collect();
-        prune(&mut many, now);
-        assert_eq!(many.len(), MAX_ENTRIES);
-        assert_eq!(many[0].created, now - 1000 + 10, "the oldest go first");
-    }
-
-    #[test]
-    fn leases_decide_who_sends() {
-        let e = sample("s_a.1");
-        assert!(e.claimable("s_a", 0), "its owner may");
-        assert!(
-            !e.claimable("s_b", e.lease - 1),
-            "another page waits for the lease"
-        );
-        assert!(e.claimable("s_b", e.lease), "an expired lease is free");
-    }
 
     #[test]
     fn the_dedupe_list_is_bounded_and_ages() {

@@ -26,6 +26,15 @@ extern "C" {
     fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Reflect, js_name = set)]
     fn reflect_set(target: &JsValue, key: &str, value: &str) -> Result<bool, JsValue>;
+    // On objects the tracker made itself (entries, request options): these cannot throw.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set_value(target: &JsValue, key: &str, value: &JsValue);
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn reflect_set_number(target: &JsValue, key: &str, value: f64);
+    /// `JSON.parse` of a value that is already a JavaScript string (stored text): it is not
+    /// copied through the wasm's memory.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
     type Element;
     #[wasm_bindgen(method, js_name = getAttribute)]
     fn get_attribute(this: &Element, name: &str) -> Option<String>;
@@ -131,6 +140,25 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 /// instead of one per property.
 pub fn parse(json: &str) -> JsValue {
     JSON::parse(json).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key] = value`, on an object the tracker made.
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    reflect_set_value(obj, key, value);
+}
+
+pub fn set_number(obj: &JsValue, key: &str, value: f64) {
+    reflect_set_number(obj, key, value);
+}
+
+/// `obj[key]` as a number, or 0.
+pub fn number(obj: &JsValue, key: &str) -> f64 {
+    get(obj, key).as_f64().unwrap_or(0.0)
+}
+
+/// The value stored text describes, or `undefined` when it is not JSON.
+pub fn parse_value(text: &JsValue) -> JsValue {
+    json_parse(text).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// An attribute of the script tag (`None` where there is no tag, or no such attribute).

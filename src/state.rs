@@ -7,6 +7,8 @@ pub struct Tracker {
     pub config: Config,
     /// One id per page load (CONTRACT.md §4 `session_id`).
     pub session_id: &'static str,
+    /// The same, as a JavaScript string: the owner of the outbox entries this page holds.
+    pub me: wasm_bindgen::JsValue,
     /// Numbers this page's outbox entries.
     pub entries: Cell<u32>,
     /// A click request is on its way: a signup waits for its click id.
@@ -14,7 +16,7 @@ pub struct Tracker {
     /// The page is going (`pagehide` has fired).
     pub hiding: Cell<bool>,
     /// When a request last failed without an answer (ms since the epoch).
-    pub net_error_at: Cell<u64>,
+    pub net_error_at: Cell<f64>,
     /// The module's `wake` export, which every callback binds (see `task`).
     pub wake: js_sys::Function,
 }
@@ -59,6 +61,10 @@ pub fn hiding() -> bool {
     with(|t| t.hiding.get()).unwrap_or(false)
 }
 
-pub fn net_error_at() -> u64 {
-    with(|t| t.net_error_at.get()).unwrap_or(0)
+pub fn net_error_at() -> f64 {
+    with(|t| t.net_error_at.get()).unwrap_or(0.0)
+}
+
+pub fn session_id() -> &'static str {
+    with(|t| t.session_id).unwrap_or_default()
 }

@@ -57,7 +57,7 @@ pub fn capture(url: String, answer: Option<Function>) {
     };
     log::debug("sending click", &JsValue::from_str(&body));
     state::set_clicking(true);
-    attempt(net::add(Kind::Click, url, body, answer));
+    attempt(net::add(Kind::Click, url.into(), body.into(), answer));
 }
 
 /// Sends the click in `slot` (again).
@@ -65,6 +65,7 @@ pub fn attempt(slot: u32) {
     let Some(api) = state::with(|t| cat(&[&t.config.api_base, "/api/v1/track/click"])) else {
         return;
     };
+    let api = JsValue::from(api);
     let body = net::with(slot, |c| {
         c.tries += 1;
         c.body.clone()
@@ -78,9 +79,10 @@ pub fn attempt(slot: u32) {
 pub fn answered(slot: u32, reply: Reply) {
     let status = reply.status;
     let verdict = backoff::verdict(status);
-    let Some((tries, url)) = net::with(slot, |c| (c.tries, c.id.clone())) else {
+    let Some((tries, url)) = net::with(slot, |c| (c.tries, c.id.as_string())) else {
         return;
     };
+    let url = url.unwrap_or_default();
     if verdict == Verdict::Retry && tries < backoff::MAX_ATTEMPTS {
         task::later(backoff::delay(tries, Math::random()), Task::Attempt, slot);
         return;

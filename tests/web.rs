@@ -1,8 +1,9 @@
 //! Browser glue tests, run by wasm-bindgen-test in headless Chromium:
 //! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --features std --test web`.
 //! They exercise what needs a real page: `document.cookie`, the script tag, the queue, the
-//! result objects, and a request that fails.
-use affitor_tracker::{api, cookie, page};
+//! result objects, the outbox in `localStorage`, and a request that fails.
+use affitor_tracker::outbox::{self, Outbox};
+use affitor_tracker::{api, cookie, page, store};
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -146,7 +147,7 @@ async fn an_unreachable_api_keeps_the_lead_and_says_queued() {
     assert_eq!(field(&result, "ok"), JsValue::TRUE);
     assert_eq!(field(&result, "queued"), JsValue::TRUE);
     // The lead waits in the outbox for a later attempt.
-    let outbox = affitor_tracker::store::read(affitor_tracker::outbox::KEY);
+    let outbox = store::read(outbox::KEY).as_string().unwrap_or_default();
     assert!(outbox.contains("unreachable_user"), "{outbox}");
 }
 
@@ -161,4 +162,69 @@ fn the_queue_is_drained_and_junk_is_skipped() {
     assert_eq!(queue.length(), 0);
     // A queue that is not an array is left alone.
     api::start(JsValue::NULL, JsValue::from_str("not a queue"), wake());
+}
+
+fn store_outbox(json: &str) {
+    store::write(outbox::KEY, &JsValue::from_str(json));
+}
+
+/// An outbox entry as JSON, created at `created` (ms since the epoch).
+fn entry(id: &str, created: f64) -> String {
+    let created = page::js_string(&created.into());
+    [
+        r#"{"id":""#,
+        id,
+        r#"","key":"k","created":"#,
+        &created,
+        r#","attempts":0,"owner":"s_a","lease":5000,"waiting":0,"url":"https://a.example/api/v1/track/lead","body":"{}"}"#,
+    ]
+    .concat()
+}
+
+#[wasm_bindgen_test]
+fn the_outbox_drops_what_is_not_an_entry() {
+    let now = page::now();
+    for junk in [
+        "",
+        "[]",
+        "{}",
+        "null",
+        "not json",
+        "affitor-outbox-1\nx",
+        "[5,null,\"x\"]",
+    ] {
+        store_outbox(junk);
+        assert_eq!(Outbox::load(now).len(), 0, "{junk}");
+    }
+    let good = entry("s_a.1", now);
+    let old = entry("s_a.2", now - outbox::MAX_AGE_MS);
+    let no_body = good.replace(r#","body":"{}""#, "");
+    store_outbox(&["[", &good, ",7,", &old, ",", &no_body, "]"].concat());
+    let outbox = Outbox::load(now);
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox.entry(0).get("id"), JsValue::from_str("s_a.1"));
+    store_outbox("");
+}
+
+#[wasm_bindgen_test]
+fn the_outbox_keeps_the_newest_entries_and_leases_decide_who_sends() {
+    let now = page::now();
+    let entries: Vec<String> = (0..25)
+        .map(|i| entry(&page::js_string(&i.into()), now - 1000.0 + i as f64))
+        .collect();
+    store_outbox(&["[", &entries.join(","), "]"].concat());
+    Outbox::load(now).save();
+    let outbox = Outbox::load(now);
+    assert_eq!(outbox.len(), outbox::MAX_ENTRIES);
+    assert_eq!(
+        outbox.entry(0).get("id"),
+        JsValue::from_str("5"),
+        "the oldest go first"
+    );
+    let e = outbox.entry(0);
+    let (a, b) = (JsValue::from_str("s_a"), JsValue::from_str("s_b"));
+    assert!(e.claimable(&a, 0.0), "its owner may");
+    assert!(!e.claimable(&b, 4999.0), "another page waits for the lease");
+    assert!(e.claimable(&b, 5000.0), "an expired lease is free");
+    store_outbox("");
 }
