@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync, transformSync } from 'esbuild';
-import { compileWasm } from './cargo.mjs';
+import { WASM_OPT_FEATURES, compileWasm } from './cargo.mjs';
 import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -15,13 +15,6 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, args, env = {}) =>
   execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
 
-// The features wasm-bindgen's output uses. binaryen's defaults corrupt it, and
-// --all-features emits instructions Chromium rejects (see README, "Building").
-export const WASM_OPT_FEATURES = [
-  '--enable-reference-types', '--enable-call-indirect-overlong', '--enable-bulk-memory',
-  '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-  '--enable-multivalue', '--enable-mutable-globals',
-];
 
 const out = join(root, 'dist');
 const tmp = join(root, 'target', 'bindgen');

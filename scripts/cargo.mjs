@@ -2,6 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
+// The features wasm-bindgen's output uses. binaryen's defaults corrupt it, and
+// --all-features emits instructions Chromium rejects (see README, "Building").
+export const WASM_OPT_FEATURES = [
+  '--enable-reference-types', '--enable-call-indirect-overlong', '--enable-bulk-memory',
+  '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+  '--enable-multivalue', '--enable-mutable-globals',
+];
+
 /**
  * Builds the release wasm into `targetDir` (relative to `root`) and returns its path.
  *
@@ -11,14 +19,14 @@ import { join } from 'node:path';
  * tracker needs a few KiB of stack and its heap grows on demand: it starts with 2 pages (128 KiB)
  * and a 32 KiB stack. `rustflags` adds to those (target features, for instance).
  */
-export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm' }) {
+export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm', crate = 'affitor_tracker' }) {
   const run = (args) => execFileSync('cargo', args, { cwd: root, stdio: 'inherit' });
   const config = (more) =>
     `target.wasm32-unknown-unknown.rustflags=${JSON.stringify([
       '-C', 'link-arg=-zstack-size=32768', '-C', 'link-arg=--initial-memory=131072', ...rustflags, ...more,
     ])}`;
   const target = ['--release', '--target', 'wasm32-unknown-unknown', '--target-dir', targetDir];
-  const output = join(targetDir, 'wasm32-unknown-unknown', 'release', 'affitor_tracker.wasm');
+  const output = join(targetDir, 'wasm32-unknown-unknown', 'release', `${crate}.wasm`);
   if (process.env.AFFITOR_STABLE !== '1') {
     try {
       run([
