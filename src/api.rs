@@ -4,16 +4,16 @@
 use crate::config::{self, Problem};
 use crate::delivery;
 use crate::json::Obj;
-use crate::lead::{self, Arg, Email, Lead};
+use crate::lead::{self, Email, Lead};
 use crate::net::{self, Kind};
 use crate::state::{self, Local, Tracker};
 use crate::task::{self, Task};
 use crate::text::cat;
-use crate::{cookie, id, log, page, queue, store, track};
+use crate::{arg, cookie, id, log, page, queue, store, track};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use js_sys::{Array, Function, JsString, Math};
+use js_sys::{Array, Function, Math};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
@@ -33,7 +33,7 @@ const PENDING_KEY: &str = "affitor_pending";
 /// tracker hands to the browser is `wake` bound to a task (see `task`).
 #[wasm_bindgen]
 pub fn start(script: JsValue, queue: JsValue, wake: Function) {
-    let global_id = decimal_or_text(&page::global("AFFITOR_PROGRAM_ID"));
+    let global_id = arg::decimal_or_text(&page::global("AFFITOR_PROGRAM_ID"));
     let (config, problems) = config::parse(|name| page::attribute(&script, name), global_id);
     log::set_debug(config.debug);
     for p in &problems {
@@ -212,8 +212,8 @@ fn prepare(
     email: &JsValue,
     page_url: String,
 ) -> Result<Prepared, &'static str> {
-    let customer_key = lead::customer_key(arg(key, lead::KEY_MAX))?;
-    let email = match lead::email(arg(email, lead::EMAIL_MAX)) {
+    let customer_key = lead::customer_key(arg::classify(key, lead::KEY_MAX))?;
+    let email = match lead::email(arg::classify(email, lead::EMAIL_MAX)) {
         Email::Valid(e) => Some(e),
         Email::Absent => None,
         Email::Dropped(why) => {
@@ -254,35 +254,6 @@ fn run_pending() {
         let call = Array::from(&call);
         lead_from(&call.get(0), &call.get(1), call.get(2).as_string(), None);
     }
-}
-
-/// A JavaScript argument, classified without calling into it (no `toString`, no getters).
-fn arg(v: &JsValue, max_len: u32) -> Arg {
-    if v.is_undefined() || v.is_null() {
-        Arg::Missing
-    } else if let Some(s) = v.dyn_ref::<JsString>() {
-        if s.length() > max_len {
-            Arg::TooLong
-        } else {
-            Arg::Text(s.into())
-        }
-    } else {
-        match decimal(v) {
-            Some(n) => Arg::Number(n),
-            None => Arg::Other("not a string"),
-        }
-    }
-}
-
-/// A finite number in JavaScript's own decimal notation (no float formatting in the wasm).
-fn decimal(v: &JsValue) -> Option<String> {
-    v.as_f64()
-        .filter(|n| n.is_finite())
-        .map(|_| page::js_string(v))
-}
-
-fn decimal_or_text(v: &JsValue) -> Option<String> {
-    v.as_string().or_else(|| decimal(v))
 }
 
 fn opt(v: Option<String>) -> JsValue {

@@ -11,6 +11,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+pub mod arg;
 pub mod backoff;
 pub mod click;
 pub mod config;

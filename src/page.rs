@@ -38,11 +38,6 @@ extern "C" {
     type Element;
     #[wasm_bindgen(method, js_name = getAttribute)]
     fn get_attribute(this: &Element, name: &str) -> Option<String>;
-
-    /// JavaScript's `String(value)`: a number's shortest decimal form, without Rust's float
-    /// formatting (≈20 KB) in the wasm.
-    #[wasm_bindgen(js_name = String)]
-    pub fn js_string(value: &JsValue) -> String;
 }
 
 /// A property of the global object (`window.AFFITOR_PROGRAM_ID`, `window.localStorage`…).

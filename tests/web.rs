@@ -3,7 +3,7 @@
 //! They exercise what needs a real page: `document.cookie`, the script tag, the queue, the
 //! result objects, the outbox in `localStorage`, and a request that fails.
 use affitor_tracker::outbox::{self, Outbox};
-use affitor_tracker::{api, cookie, page, store};
+use affitor_tracker::{api, arg, cookie, page, store};
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -170,7 +170,7 @@ fn store_outbox(json: &str) {
 
 /// An outbox entry as JSON, created at `created` (ms since the epoch).
 fn entry(id: &str, created: f64) -> String {
-    let created = page::js_string(&created.into());
+    let created = arg::js_string(&created.into());
     [
         r#"{"id":""#,
         id,
@@ -210,7 +210,7 @@ fn the_outbox_drops_what_is_not_an_entry() {
 fn the_outbox_keeps_the_newest_entries_and_leases_decide_who_sends() {
     let now = page::now();
     let entries: Vec<String> = (0..25)
-        .map(|i| entry(&page::js_string(&i.into()), now - 1000.0 + i as f64))
+        .map(|i| entry(&arg::js_string(&i.into()), now - 1000.0 + i as f64))
         .collect();
     store_outbox(&["[", &entries.join(","), "]"].concat());
     Outbox::load(now).save();

@@ -1,12 +1,15 @@
 //! A measurement fixture, not shipped: the tracker core of issue #2 alone (config, `signup`
-//! with its checks, the lead request and its answer, the queue, `getClickId`, `getData`),
-//! written as leanly as we know, on the shipped crate's own pure modules. No click capture,
-//! outbox, retries, timeout, locks or replay of early calls. `node measure.mjs` builds it
-//! like the real tracker and prints its size, to compare with `npm run size`.
+//! with its checks, the lead request and its answer, the queue, `getClickId`, `getData`), on
+//! the shipped crate's own `arg`, `config`, `cookie`, `json`, `lead` and `text` modules, with
+//! the browser glue written anew as leanly as we know. No click capture, outbox, retries,
+//! timeout, locks or replay of early calls. `node measure.mjs` builds it like the real tracker
+//! and prints its size, to compare with `npm run size`.
 #![no_std]
 #![allow(dead_code)]
 extern crate alloc;
 
+#[path = "../../../src/arg.rs"]
+mod arg;
 #[path = "../../../src/config.rs"]
 mod config;
 #[path = "../../../src/cookie.rs"]
@@ -21,9 +24,9 @@ mod text;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use js_sys::{Array, Function, JsString};
+use js_sys::{Array, Function};
 use json::Obj;
-use lead::{Arg, Email, Lead};
+use lead::{Email, Lead};
 use text::cat;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -57,8 +60,6 @@ extern "C" {
     fn then(this: &Thenable, a: &JsValue, b: &JsValue) -> Thenable;
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
     fn json_parse(v: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(js_name = String)]
-    fn js_string(v: &JsValue) -> String;
     #[wasm_bindgen(catch, js_name = decodeURIComponent)]
     fn decode_uri(s: &str) -> Result<String, JsValue>;
     type Element;
@@ -133,10 +134,7 @@ pub fn start(script: JsValue, queue: JsValue, wake: Function) {
     let tag = get(&script, "getAttribute")
         .is_function()
         .then(|| script.unchecked_ref::<Element>());
-    let global = GLOBAL.with(|g| get(g, "AFFITOR_PROGRAM_ID"));
-    let global = global
-        .as_string()
-        .or_else(|| global.as_f64().map(|_| js_string(&global)));
+    let global = arg::decimal_or_text(&GLOBAL.with(|g| get(g, "AFFITOR_PROGRAM_ID")));
     let (config, problems) = config::parse(|n| tag.and_then(|t| t.get_attribute(n)), global);
     for p in &problems {
         match p {
@@ -180,22 +178,6 @@ pub fn run(entry: JsValue) {
     }
 }
 
-fn arg(v: &JsValue, max_len: u32) -> Arg {
-    if v.is_undefined() || v.is_null() {
-        Arg::Missing
-    } else if let Some(s) = v.dyn_ref::<JsString>() {
-        if s.length() > max_len {
-            Arg::TooLong
-        } else {
-            Arg::Text(s.into())
-        }
-    } else if v.as_f64().is_some_and(f64::is_finite) {
-        Arg::Number(js_string(v))
-    } else {
-        Arg::Other("not a string")
-    }
-}
-
 fn give(resolve: Option<Function>, v: &JsValue) {
     if let Some(r) = resolve {
         let _ = r.call1(&JsValue::UNDEFINED, v);
@@ -212,14 +194,14 @@ fn failure(status: u16, error: &str) -> JsValue {
 
 #[wasm_bindgen]
 pub fn signup(key: JsValue, email: JsValue, resolve: Option<Function>) {
-    let key = match lead::customer_key(arg(&key, lead::KEY_MAX)) {
+    let key = match lead::customer_key(arg::classify(&key, lead::KEY_MAX)) {
         Ok(k) => k,
         Err(m) => {
             console_error(P, m);
             return give(resolve, &failure(0, m));
         }
     };
-    let email = match lead::email(arg(&email, lead::EMAIL_MAX)) {
+    let email = match lead::email(arg::classify(&email, lead::EMAIL_MAX)) {
         Email::Valid(e) => Some(e),
         Email::Absent => None,
         Email::Dropped(why) => {
