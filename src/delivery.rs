@@ -63,10 +63,7 @@ pub fn send(key: &str, url: &str, body: &str, answer: Option<Function>, timeout_
 
 /// Is this lead already delivered, or already on its way?
 pub fn is_duplicate(key: &str) -> bool {
-    let sent = store::read(outbox::SENT_KEY)
-        .as_string()
-        .unwrap_or_default();
-    outbox::sent_has(&sent, key, now() as u64)
+    outbox::sent_has(&sent_list(), key, now() as u64)
         || Outbox::load(now()).find("key", &key.into()).is_some()
 }
 
@@ -178,7 +175,7 @@ pub fn release() {
             // Probably the unload cancelling it in JavaScript, not the request failing.
             e.set("lease", now + INFLIGHT_LEASE_MS);
         } else if waiting {
-            e.hold(&JsValue::from_str(""), 0.0);
+            e.let_go(0.0);
         }
         e.set("waiting", 0.0);
     }
@@ -264,7 +261,7 @@ fn retry(slot: u32, id: &JsValue, reply: Reply) {
         } else {
             0.0
         };
-        with_entry(id, &mut |e| e.hold(&JsValue::from_str(""), not_before));
+        with_entry(id, &mut |e| e.let_go(not_before));
         log::warn(
             "the tracking API is unreachable; the lead is kept and sent on the next page view",
         );
@@ -301,13 +298,17 @@ fn forget(id: &JsValue) -> Option<String> {
 
 fn delivered(id: &JsValue) {
     if let Some(key) = forget(id) {
-        let sent = store::read(outbox::SENT_KEY)
-            .as_string()
-            .unwrap_or_default();
-        let sent = outbox::sent_add(&sent, &key, now() as u64);
+        let sent = outbox::sent_add(&sent_list(), &key, now() as u64);
         store::write(outbox::SENT_KEY, &sent.into());
     }
     log::debug("lead delivered", id);
+}
+
+/// The dedupe list as stored (`outbox::sent_has` reads it).
+fn sent_list() -> String {
+    store::read(outbox::SENT_KEY)
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// The API's answer to a second lead for one customer ("already has a lead", "cannot be

@@ -70,6 +70,11 @@ impl Entry {
         self.set("lease", lease);
         self.set("waiting", 0.0);
     }
+
+    /// No page holds it: any page may send it from `not_before` on (0: at once).
+    pub fn let_go(&self, not_before: f64) {
+        self.hold(&JsValue::from_str(""), not_before);
+    }
 }
 
 /// The outbox as stored, read once for one change.
