@@ -46,13 +46,14 @@ describe('click capture', () => {
     const expected = Date.now() / 1000 + 60 * 86400;
     assert.ok(Math.abs(c.affitor_click_id.expires - expected) < 60, 'expires with the 60-day window');
     assert.equal(decodeURIComponent(c.affitor_click_ids.value), id);
-    assert.equal(decodeURIComponent(c.affitor_aff_url.value), click.affiliate_url);
+    // The landing URL cookie keeps the address and `aff` only: no other parameter, no fragment.
+    assert.equal(decodeURIComponent(c.affitor_aff_url.value), `${env.site}/pricing?aff=PARTNER1`);
     assert.equal(await page.evaluate(() => window.affitor.getClickId()), id);
     assert.deepEqual(await page.evaluate(() => window.affitor.getData()), {
       clickId: id,
       programId: '42',
       hasAttribution: true,
-      affiliateUrl: click.affiliate_url,
+      affiliateUrl: `${env.site}/pricing?aff=PARTNER1`,
     });
     await context.close();
   });

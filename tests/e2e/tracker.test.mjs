@@ -122,7 +122,8 @@ describe('signup', () => {
   });
 
   it('refuses bad customer keys with a result and a console error, never a throw or a request', async () => {
-    const page = await open(env, tag(env), { cookies: CLICK });
+    // No click cookie: with one, a keyless signup is sent with customer_key null (CONTRACT §2).
+    const page = await open(env, tag(env));
     await ready(page);
     const results = await page.evaluate(async () => {
       const evil = { toString() { throw new Error('boom'); }, valueOf() { throw new Error('boom'); } };
