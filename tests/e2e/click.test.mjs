@@ -1,7 +1,7 @@
 // Click capture (CONTRACT.md §3, §5): landing with ?aff=, the click request, the cookies, and
 // the signup that follows, in headless Chromium against the dev collector.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, open, ready, setup, tag } from './harness.mjs';
 
@@ -11,11 +11,11 @@ before(async () => {
 });
 after(() => env?.close());
 beforeEach(() => env.reset());
+afterEach(() => env.closeContexts());
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const clicks = async () => (await env.events('click')).map((e) => e.body);
 const clickPosts = async () => (await env.requests('/api/v1/track/click')).filter((r) => r.method === 'POST');
-const leads = async () => (await env.events('lead')).map((e) => e.body);
+const leadsArrived = (n = 1) => env.arrived('lead', n);
 const jar = async (page) => Object.fromEntries((await page.context().cookies()).map((c) => [c.name, c]));
 
 async function land(context, path) {
@@ -66,8 +66,8 @@ describe('click capture', () => {
     await ready(signup);
     const r = await signup.evaluate(() => window.affitor.signup('clicked_user', 'c@example.com'));
     assert.equal(r.ok, true);
-    assert.equal(r.provisional, undefined, 'the collector knows this click');
-    const [lead] = await leads();
+    const [lead] = await leadsArrived();
+    assert.equal((await env.events('lead'))[0].response.provisional, undefined, 'the collector knows this click');
     assert.equal(lead.click_id, id);
     assert.deepEqual(lead.click_ids, [id]);
     await context.close();
@@ -79,10 +79,11 @@ describe('click capture', () => {
     await env.until(async () => (await clicks()).length === 1, 5000, 'the first click');
     const first = (await env.events('click'))[0].response.click_id;
     await land(context, '/other?aff=PARTNER1');
-    await sleep(500);
-    assert.equal((await clickPosts()).length, 1, 'same partner: no new click');
+    // Then another partner: once its click is in, the page before it had its chance to send one.
     const page = await land(context, '/?aff=PARTNER2');
     await env.until(async () => (await clicks()).length === 2, 5000, 'the second click');
+    await env.settled();
+    assert.equal((await clickPosts()).length, 2, 'same partner: no new click');
     const second = await clicks();
     assert.equal(second[1].existing_click_id, first);
     const secondId = (await env.events('click'))[1].response.click_id;
@@ -104,7 +105,10 @@ describe('click capture', () => {
     const context = await env.browser.newContext();
     const page = await land(context, '/?aff=INACTIVE1');
     await env.until(async () => (await clickPosts()).length === 1, 5000, 'the click request');
-    await sleep(300);
+    // A signup waits for the click in flight: once it resolves, the answer has been applied.
+    const r = await page.evaluate(() => window.affitor.signup('inactive_link_user'));
+    assert.equal(r.ok, true);
+    assert.equal((await leadsArrived())[0].click_id, null);
     const c = await jar(page);
     assert.equal(c.affitor_click_id, undefined);
     assert.equal(c.affitor_aff_url, undefined);
@@ -130,8 +134,8 @@ describe('click capture', () => {
       { path: '/start?aff=FASTPARTNER' },
     );
     await env.until(() => page.evaluate(() => window.result), 5000, 'the signup');
+    const [lead] = await leadsArrived();
     const [event] = await env.events('click');
-    const [lead] = await leads();
     assert.equal(lead.click_id, event.response.click_id);
     await page.context().close();
   });
@@ -147,7 +151,7 @@ describe('click capture', () => {
     await ready(page);
     assert.equal(await page.evaluate(() => window.affitor.getClickId()), value);
     await page.evaluate(() => window.affitor.signup('awkward_cookie_user'));
-    const [lead] = await leads();
+    const [lead] = await leadsArrived();
     assert.equal(lead.click_id, value);
     assert.deepEqual(lead.click_ids, ['a;1', value]);
     await page.context().close();

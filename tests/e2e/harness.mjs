@@ -106,6 +106,17 @@ export async function setup({ engine = 'chromium' } = {}) {
       const all = await (await fetch(`${env.api}/api/v1/dev/requests`)).json();
       return path ? all.filter((r) => r.path === path) : all;
     },
+    /** Waits until at least `n` events of `type` ('lead', 'click') arrived; their bodies. */
+    async arrived(type, n = 1, ms = 10_000) {
+      return until(async () => {
+        const all = (await env.events(type)).map((e) => e.body);
+        return all.length >= n && all;
+      }, ms, `${n} ${type} event(s)`);
+    },
+    /** Waits until no request to the API is in flight (each has its answer, or was dropped). */
+    async settled(ms = 10_000) {
+      await until(async () => (await env.requests()).every((r) => r.status !== null || r.fault?.drop), ms, 'requests in flight to end');
+    },
     async faults(spec) {
       const r = await fetch(`${env.api}/api/v1/dev/faults`, {
         method: 'POST',
@@ -226,6 +237,17 @@ export async function open(env, html, { path = '/test/page', context, headers = 
   page.affitorLogs = (type) =>
     page.logs.filter((l) => (!type || l.type === type) && l.text.startsWith('[Affitor]'));
   return page;
+}
+
+/** Whether the page's outbox holds no lead (then no tab of this visitor can send one again). */
+export function outboxEmpty(page) {
+  return page.evaluate(() => {
+    try {
+      return JSON.parse(localStorage.getItem('affitor_outbox') || '[]').length === 0;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Resolves when the WebAssembly tracker has taken over. */
