@@ -75,6 +75,16 @@ before(async () => {
 after(() => env?.close());
 beforeEach(() => env.reset());
 
+const leadsArrived = () => env.until(async () => {
+  const l = await env.leads();
+  return l.length > 0 && l;
+}, 10_000, 'the lead');
+/** Waits until no request to the API is in flight. */
+const settled = () => env.until(async () => {
+  const all = await (await fetch(`${env.api}/api/v1/dev/requests`)).json();
+  return all.every((r) => r.status !== null);
+}, 10_000, 'requests to finish');
+
 async function open(path) {
   const p = await env.visitor();
   p.wasm = [];
@@ -154,7 +164,7 @@ describe('the module entry, bundled', () => {
     assert.equal(result.ok, true, JSON.stringify(result));
     assert.equal(p.wasm.length, 1);
     assert.match(p.wasm[0], /^\/app\/affitor_tracker_bg-\w+\.wasm$/);
-    const [lead] = await env.leads();
+    const [lead] = await leadsArrived();
     assert.equal(lead.customer_key, 'file_1');
     assert.deepEqual(p.errors, []);
     assert.deepEqual(p.consoleErrors(), []);
@@ -175,7 +185,7 @@ describe('the module entry, bundled', () => {
     await p.evaluate(() => window.mod.init({ programId: 5, apiBase: window.mod.api }));
     assert.equal(await p.evaluate(() => window.readyNow), true);
     assert.equal((await p.evaluate(() => window.pending)).ok, true);
-    const [lead] = await env.leads();
+    const [lead] = await leadsArrived();
     assert.equal(lead.customer_key, 'late_1');
     assert.equal(lead.program_id, 5);
     assert.deepEqual(p.errors, []);
@@ -187,6 +197,8 @@ describe('the module entry, bundled', () => {
     const early = await p.evaluate(() => window.early);
     assert.equal(early.ok, true);
     await p.evaluate(() => window.started);
+    await leadsArrived();
+    await settled();
     const [lead, ...more] = await env.leads();
     assert.equal(more.length, 0);
     assert.equal(lead.program_id, 42, 'the tag’s program id');
