@@ -18,12 +18,23 @@
 // The engines in a run: AFFITOR_ENGINE=chromium|firefox|webkit|wpe (a comma list works too);
 // unset, every engine installed on this machine.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export const ENGINES = ['chromium', 'firefox', 'webkit', 'wpe'];
 
-const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+// Debian puts MiniBrowser under the multiarch directory: /usr/lib/<triplet>/webkit2gtk-4.1/.
+const MINIBROWSER =
+  process.env.MINIBROWSER ||
+  (() => {
+    try {
+      for (const d of readdirSync('/usr/lib')) {
+        const f = `/usr/lib/${d}/webkit2gtk-4.1/MiniBrowser`;
+        if (existsSync(f)) return f;
+      }
+    } catch {}
+    return '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+  })();
 
 /** What each engine needs on this machine (Debian's packages). */
 export const REQUIRES = {
