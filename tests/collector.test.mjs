@@ -508,6 +508,24 @@ describe('with one collector', { timeout: 30_000 }, () => {
       assert.ok(requests.every((r) => r.method === 'POST' && r.path === '/api/v1/track/lead' && typeof r.at === 'number'));
     });
 
+    test('requests: each keeps the headers it came with (for what a proxy or a server forwards)', async () => {
+      await c.post('/api/v1/track/lead', { customer_key: 'u_headers' }, {
+        headers: {
+          Authorization: 'Bearer sk_test_123',
+          'User-Agent': 'visitor-agent/1.0',
+          'X-Forwarded-For': '203.0.113.7',
+          Origin: 'https://shop.example',
+        },
+      });
+      const [logged] = await c.requests();
+      assert.equal(logged.headers['content-type'], 'application/json');
+      assert.equal(logged.headers.authorization, 'Bearer sk_test_123');
+      assert.equal(logged.headers['user-agent'], 'visitor-agent/1.0');
+      assert.equal(logged.headers['x-forwarded-for'], '203.0.113.7');
+      assert.equal(logged.headers.origin, 'https://shop.example');
+      assert.equal(logged.origin, 'https://shop.example');
+    });
+
     test('stream: one "tracked" server-sent event per accepted event', async () => {
       const controller = new AbortController();
       const res = await fetch(c.url('/api/v1/dev/stream'), { signal: controller.signal });
@@ -558,6 +576,14 @@ describe('with one collector', { timeout: 30_000 }, () => {
 
       const js = await fetch(c.url('/affitor/affitor-tracker.js'));
       assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
+
+      // Loadable by a tag on any other origin (fetch/import of the wasm and the module included).
+      for (const res of [wasm, js]) {
+        assert.equal(res.headers.get('access-control-allow-origin'), '*');
+        assert.equal(res.headers.get('cross-origin-resource-policy'), 'cross-origin');
+      }
+      const site = await fetch(c.url('/signup'));
+      assert.equal(site.headers.get('access-control-allow-origin'), null, 'only the tracker files');
 
       const missing = await answer(fetch(c.url('/affitor/nope.js')));
       assert.equal(missing.status, 404);

@@ -341,6 +341,20 @@ describe('loading', () => {
     });
   }
 
+  it('loads from another origin (the dev collector serves /affitor/ to any site)', async () => {
+    const page = await open(
+      env,
+      `<!doctype html><script src="${env.api}/affitor/affitor-tracker.js" data-affitor-program-id="42" data-affitor-api-base="${env.api}"></script>`,
+      { cookies: CLICK },
+    );
+    await ready(page);
+    const r = await page.evaluate(() => window.affitor.signup('cross_origin_tag_user'));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal((await leadsArrived())[0].customer_key, 'cross_origin_tag_user');
+    assert.deepEqual(page.errors, []);
+    assert.equal(page.affitorLogs('error').length, 0, JSON.stringify(page.logs));
+  });
+
   it('a second copy of the tag changes nothing', async () => {
     const page = await open(env, `${tag(env)}${tag(env, {}, 'async')}`, { cookies: CLICK });
     await ready(page);
