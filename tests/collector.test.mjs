@@ -57,9 +57,9 @@ function client(collector) {
   const url = (p) => collector.url + p;
   return {
     url,
-    post(p, body, { contentType = 'application/json', headers = {} } = {}) {
+    post(p, body, { contentType = 'application/json', headers = {}, signal } = {}) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      return fetch(url(p), { method: 'POST', headers: { 'Content-Type': contentType, ...headers }, body: text });
+      return fetch(url(p), { method: 'POST', headers: { 'Content-Type': contentType, ...headers }, body: text, signal });
     },
     async json(p, init) {
       const res = await fetch(url(p), init);
@@ -435,6 +435,27 @@ describe('with one collector', { timeout: 30_000 }, () => {
       const [dropped] = await c.requests();
       assert.deepEqual(dropped.fault, { drop: true });
       assert.equal(dropped.status, null);
+      assert.equal(dropped.aborted, true, 'no longer in flight');
+      assert.equal((await c.requests())[1].aborted, false);
+    });
+
+    test('a request the client gives up on is marked aborted, not in flight', async () => {
+      await c.faults({ lead: [{ stallMs: 5000 }] });
+      const controller = new AbortController();
+      const pending = c.post('/api/v1/track/lead', { customer_key: 'u_gone' }, { signal: controller.signal });
+      let logged;
+      for (let i = 0; i < 100 && !logged?.body; i++) {
+        logged = (await c.requests())[0];
+        if (!logged?.body) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(logged.aborted, false, 'in flight while stalled');
+      controller.abort();
+      await assert.rejects(pending);
+      for (let i = 0; i < 100 && !logged.aborted; i++) {
+        logged = (await c.requests())[0];
+        if (!logged.aborted) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual([logged.status, logged.aborted], [null, true]);
     });
 
     test('stallMs delays the answer, then processes normally', async () => {

@@ -169,6 +169,7 @@ export function createApi({ store, faults, sse, sleeper, log }) {
       method: req.method,
       path: url.pathname + url.search,
       status: null, // stays null when the request was dropped or is still in flight
+      aborted: false, // true once the connection closed without an answer (dropped, cancelled)
       at: Date.now(),
       origin: req.headers.origin ?? null,
       contentType: req.headers['content-type'] ?? null,
@@ -182,6 +183,9 @@ export function createApi({ store, faults, sse, sleeper, log }) {
     if (requestLog.length > REQUEST_LOG_LIMIT) requestLog.shift();
     res.on('finish', () => {
       record.status = res.statusCode;
+    });
+    res.on('close', () => {
+      if (record.status === null) record.aborted = true;
     });
     return record;
   }

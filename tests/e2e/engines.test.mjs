@@ -168,7 +168,7 @@ for (const engine of selectedEngines()) {
       assert.equal(lead.page_url, `${env.site}/test/page`);
       // Exactly once: wait until the welcome page's tracker has run, then for any request in flight.
       await ready(page);
-      await env.until(async () => (await env.requests('/api/v1/track/lead')).every((r) => r.status !== null), 5000, 'requests to finish');
+      await env.settled();
       assert.equal((await leads()).length, 1, 'exactly one lead');
       const accepted = (await posts()).filter((r) => r.status === 200);
       assert.equal(accepted.length, 1);
@@ -261,7 +261,7 @@ for (const engine of selectedEngines()) {
       assert.equal(lead.customer_key, 'outage_user');
       assert.equal(lead.email, 'o@example.com');
       assert.equal(lead.page_url, `${env.site}/test/page`, 'the page where the visitor signed up');
-      await env.until(async () => (await env.requests('/api/v1/track/lead')).every((r) => r.status !== null), 5000, 'requests to finish');
+      await env.settled();
       assert.equal((await leads()).length, 1);
       await clean(page);
       await page.context().close();
@@ -345,7 +345,7 @@ for (const engine of selectedEngines()) {
       assert.equal(a.ok, true);
       assert.deepEqual(b, { ok: true, duplicate: true });
       await leadsArrived(1);
-      await env.until(async () => (await env.requests('/api/v1/track/lead')).every((r) => r.status !== null), 5000, 'requests to finish');
+      await env.settled();
       assert.deepEqual((await posts()).map((r) => r.body.customer_key), ['double_user']);
       await clean(page);
       await page.context().close();

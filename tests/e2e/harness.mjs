@@ -113,9 +113,9 @@ export async function setup({ engine = 'chromium' } = {}) {
         return all.length >= n && all;
       }, ms, `${n} ${type} event(s)`);
     },
-    /** Waits until no request to the API is in flight (each has its answer, or was dropped). */
+    /** Waits until no request to the API is in flight (each was answered, dropped or cancelled). */
     async settled(ms = 10_000) {
-      await until(async () => (await env.requests()).every((r) => r.status !== null || r.fault?.drop), ms, 'requests in flight to end');
+      await until(async () => (await env.requests()).every((r) => r.status !== null || r.aborted), ms, 'requests in flight to end');
     },
     async faults(spec) {
       const r = await fetch(`${env.api}/api/v1/dev/faults`, {

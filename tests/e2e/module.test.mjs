@@ -82,7 +82,7 @@ const leadsArrived = () => env.until(async () => {
 /** Waits until no request to the API is in flight. */
 const settled = () => env.until(async () => {
   const all = await (await fetch(`${env.api}/api/v1/dev/requests`)).json();
-  return all.every((r) => r.status !== null);
+  return all.every((r) => r.status !== null || r.aborted);
 }, 10_000, 'requests to finish');
 
 async function open(path) {
