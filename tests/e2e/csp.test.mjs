@@ -62,7 +62,7 @@ describe('CSP fallback', () => {
       { headers: CSP },
     );
     await ready(page);
-    await env.until(async () => (await env.events('lead')).length === 1, 5000, 'the queued lead');
+    await env.until(async () => (await env.events('lead')).length === 1, 15_000, 'the queued lead');
     const [lead] = (await env.events('lead')).map((e) => e.body);
     assert.equal(lead.customer_key, 'queued_user');
     assert.deepEqual(page.errors, []);

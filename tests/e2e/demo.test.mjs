@@ -76,7 +76,7 @@ async function ensureClick(page) {
   }
   if (!clickId && (await env.requests('/api/v1/track/click')).some((r) => r.method === 'POST')) {
     // The tracker sent the click itself and the answer is on its way: wait for its cookie.
-    clickId = await env.until(() => cookieValue(page, COOKIE), 5000, 'the tracker to store the click id');
+    clickId = await env.until(() => cookieValue(page, COOKIE), 15_000, 'the tracker to store the click id');
   }
   if (clickId) return clickId;
 

@@ -119,7 +119,7 @@ for (const engine of selectedEngines()) {
       });
       await ready(page);
       await leadsArrived(2);
-      await env.until(() => page.evaluate(() => window.results?.length === 1), 5000, 'the stub call to resolve');
+      await env.until(() => page.evaluate(() => window.results?.length === 1), 15_000, 'the stub call to resolve');
       assert.equal((await page.evaluate(() => window.results))[0].ok, true);
       assert.deepEqual((await leads()).map((l) => l.customer_key).sort(), ['after_tag', 'before_tag']);
       assert.equal(await page.evaluate(() => window.affitorQueue.length), 0, 'the queue was drained');
@@ -281,7 +281,7 @@ for (const engine of selectedEngines()) {
       const id = click.response.click_id;
       const cookie = await env.until(
         async () => (await context.cookies()).find((c) => c.name === 'affitor_click_id'),
-        5000,
+        15_000,
         'the cookie',
       );
       assert.equal(decodeURIComponent(cookie.value), id);

@@ -34,13 +34,16 @@ export function timings(t = { leaseMs: 1500, retryBaseMs: 100 }) {
   return `<script src="/__e2e/timings.js?${encodeURIComponent(JSON.stringify(t))}"></script>`;
 }
 
-/** Polls `fn` until it returns a truthy value, or fails after `ms`. */
-export async function until(fn, ms = 5000, what = 'condition') {
+/**
+ * Polls `fn` until it returns a truthy value, or fails after `ms`. `what` names the condition in
+ * the error; a function there is called on timeout (to say what was seen instead).
+ */
+export async function until(fn, ms = 15_000, what = 'condition') {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'function' ? await what() : what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -111,7 +114,7 @@ export async function setup({ engine = 'chromium' } = {}) {
       return until(async () => {
         const all = (await env.events(type)).map((e) => e.body);
         return all.length >= n && all;
-      }, ms, `${n} ${type} event(s)`);
+      }, ms, async () => `${n} ${type} event(s); the API saw ${JSON.stringify((await env.requests()).map((r) => [r.method, r.path, r.status, r.fault, r.body?.customer_key]))}`);
     },
     /** Waits until no request to the API is in flight (each was answered, dropped or cancelled). */
     async settled(ms = 10_000) {

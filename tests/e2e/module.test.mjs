@@ -123,7 +123,7 @@ describe('the module entry, bundled', () => {
     assert.equal(direct.ok, true);
     const viaModule = await p.evaluate(() => window.mod.signup(123, null));
     assert.equal(viaModule.ok, true);
-    await env.until(async () => (await env.leads()).length === 4, 5000, 'four leads');
+    await env.until(async () => (await env.leads()).length === 4, 15_000, 'four leads');
     assert.deepEqual((await env.leads()).map((l) => l.customer_key).sort(), ['123', 'early_1', 'global_1', 'queued_1']);
     assert.equal(await p.evaluate(() => window.mod.getClickId()), null);
     assert.deepEqual(await p.evaluate(() => window.mod.getData()), {
@@ -149,7 +149,7 @@ describe('the module entry, bundled', () => {
     const [lead] = await env.until(async () => {
       const l = await env.leads();
       return l.length && l;
-    }, 5000, 'the lead');
+    }, 15_000, 'the lead');
     assert.equal(lead.program_id, 8);
     assert.equal(lead.additional_data.test_mode, true);
     assert.ok(p.logs.some((l) => l.text.startsWith('[Affitor]') && l.type !== 'error'), 'debug logs');
@@ -215,7 +215,7 @@ describe('the module entry, bundled', () => {
       return window.mod.signup('csp_1');
     });
     assert.equal(result.ok, true, JSON.stringify(result));
-    await env.until(async () => (await env.leads()).some((l) => l.customer_key === 'csp_1'), 5000, 'the lead');
+    await env.until(async () => (await env.leads()).some((l) => l.customer_key === 'csp_1'), 15_000, 'the lead');
     const hints = p.logs.filter((l) => l.type === 'error' && l.text.startsWith('[Affitor]'));
     assert.equal(hints.length, 1);
     assert.match(hints[0].text, /'wasm-unsafe-eval'/);

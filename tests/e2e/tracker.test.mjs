@@ -102,7 +102,7 @@ describe('signup', () => {
     const page = await open(env, `<!doctype html>${snippet('before_tag')}${tag(env)}${snippet('after_tag')}`, {
       cookies: CLICK,
     });
-    await env.until(() => page.evaluate(() => window.results?.length === 1), 5000, 'the stub call to resolve');
+    await env.until(() => page.evaluate(() => window.results?.length === 1), 15_000, 'the stub call to resolve');
     const [result] = await page.evaluate(() => window.results);
     assert.equal(result.ok, true);
     await leadsArrived(2);
