@@ -57,22 +57,6 @@ describe('click capture', () => {
     await context.close();
   });
 
-  it('the signup page then sends that click_id and the history', async () => {
-    const context = await env.browser.newContext();
-    await land(context, '/?aff=PARTNER1');
-    await env.until(async () => (await clicks()).length === 1, 15_000, 'the click');
-    const id = (await env.events('click'))[0].response.click_id;
-    const signup = await open(env, tag(env), { context, path: '/signup' });
-    await ready(signup);
-    const r = await signup.evaluate(() => window.affitor.signup('clicked_user', 'c@example.com'));
-    assert.equal(r.ok, true);
-    const [lead] = await leadsArrived();
-    assert.equal((await env.events('lead'))[0].response.provisional, undefined, 'the collector knows this click');
-    assert.equal(lead.click_id, id);
-    assert.deepEqual(lead.click_ids, [id]);
-    await context.close();
-  });
-
   it('a second landing with the same partner sends no click; another partner sends one with existing_click_id', async () => {
     const context = await env.browser.newContext();
     await land(context, '/?aff=PARTNER1');

@@ -86,32 +86,6 @@ describe('signup', () => {
     await page.context().close();
   });
 
-  it('runs the contract snippet whether or not the tracker has loaded yet', async () => {
-    // The snippet runs before the tag (queue branch), and again right after a sync tag
-    // (stub branch: window.affitor exists but the wasm has not loaded).
-    const snippet = (key) => `<script>
-      (async () => {
-        if (window.affitor) {
-          window.results = window.results || [];
-          window.results.push(await window.affitor.signup('${key}', '${key}@example.com'));
-        } else {
-          window.affitorQueue = window.affitorQueue || [];
-          window.affitorQueue.push(['signup', '${key}', '${key}@example.com']);
-        }
-      })();</script>`;
-    const page = await open(env, `<!doctype html>${snippet('before_tag')}${tag(env)}${snippet('after_tag')}`, {
-      cookies: CLICK,
-    });
-    await env.until(() => page.evaluate(() => window.results?.length === 1), 15_000, 'the stub call to resolve');
-    const [result] = await page.evaluate(() => window.results);
-    assert.equal(result.ok, true);
-    await leadsArrived(2);
-    const keys = (await leads()).map((l) => l.customer_key).sort();
-    assert.deepEqual(keys, ['after_tag', 'before_tag']);
-    assert.deepEqual(page.errors, []);
-    await page.context().close();
-  });
-
   it('turns a finite number key into its decimal string and trims the email', async () => {
     const page = await open(env, tag(env), { cookies: CLICK });
     await ready(page);
@@ -132,63 +106,6 @@ describe('signup', () => {
     assert.equal(lead.customer_key, 'user_bad_email');
     assert.equal(lead.email, null);
     assert.equal(page.affitorLogs('warning').length, 1);
-    await page.context().close();
-  });
-
-  it('refuses bad customer keys with a result and a console error, never a throw or a request', async () => {
-    const page = await open(env, tag(env), { cookies: CLICK });
-    await ready(page);
-    const results = await page.evaluate(async () => {
-      const evil = { toString() { throw new Error('boom'); }, valueOf() { throw new Error('boom'); } };
-      const args = [[], [undefined], [null], [''], ['   '], [{}], [[]], [Symbol('s')], [evil],
-        [NaN], [Infinity], [() => 1], [true], ['x'.repeat(200000)], [10n]];
-      const out = [];
-      for (const a of args) {
-        let p;
-        try {
-          p = window.affitor.signup(...a);
-        } catch (e) {
-          out.push({ threw: String(e) });
-          continue;
-        }
-        out.push({ isPromise: p instanceof Promise, result: await p });
-      }
-      return out;
-    });
-    assert.equal(results.length, 15);
-    for (const r of results) {
-      assert.equal(r.threw, undefined);
-      assert.equal(r.isPromise, true);
-      assert.equal(r.result.ok, false);
-      assert.equal(typeof r.result.error, 'string');
-    }
-    assert.equal(page.affitorLogs('error').length, 15);
-    assert.deepEqual(page.errors, []);
-    // A huge email is dropped, not fatal. Once this later lead is in, the refused calls, made
-    // before it, have had every chance to send: there must be no other request.
-    const r = await page.evaluate(() => window.affitor.signup('user_ok', 'a'.repeat(200000) + '@x.com'));
-    assert.equal(r.ok, true);
-    assert.equal((await leadsArrived())[0].email, null);
-    await env.settled();
-    const posts = (await env.requests('/api/v1/track/lead')).filter((x) => x.method === 'POST');
-    assert.deepEqual(posts.map((x) => x.body.customer_key), ['user_ok'], 'no request for a refused call');
-    await page.context().close();
-  });
-
-  it('skips junk queue entries with one warning each and runs the rest', async () => {
-    const page = await open(
-      env,
-      `<script>window.affitorQueue = ['signup', null, {}, [], ['nope', 'x'], [42], ['signup', 'good_1'], 'junk'];</script>${tag(env)}`,
-      { cookies: CLICK },
-    );
-    await ready(page);
-    await leadsArrived(1);
-    assert.equal((await leads())[0].customer_key, 'good_1');
-    assert.equal(page.affitorLogs('warning').length, 7);
-    await page.evaluate(() => window.affitorQueue.push('junk again', ['signup', 'good_2']));
-    await leadsArrived(2);
-    assert.equal(page.affitorLogs('warning').length, 8);
-    assert.deepEqual(page.errors, []);
     await page.context().close();
   });
 
