@@ -439,6 +439,16 @@ describe('with one collector', { timeout: 30_000 }, () => {
       assert.equal((await c.requests())[1].aborted, false);
     });
 
+    test('a reset drops a request stalled across it: nothing from before lands after it', async () => {
+      await c.faults({ lead: [{ stallMs: 300 }] });
+      const stalled = c.post('/api/v1/track/lead', { customer_key: 'u_before_reset' });
+      for (let i = 0; i < 100 && !(await c.requests())[0]?.body; i++) await new Promise((r) => setTimeout(r, 10));
+      await c.reset();
+      await assert.rejects(stalled, TypeError, 'a network error, as a dropped request');
+      assert.deepEqual(await c.events(), []);
+      assert.equal((await c.post('/api/v1/track/lead', { customer_key: 'u_before_reset' })).status, 200, 'the customer is new');
+    });
+
     test('a request the client gives up on is marked aborted, not in flight', async () => {
       await c.faults({ lead: [{ stallMs: 5000 }] });
       const controller = new AbortController();

@@ -30,6 +30,8 @@ function programIdFor(body, url) {
 /** `handle(req, res, url)` for every path under /api. */
 export function createApi({ store, faults, sse, sleeper, log }) {
   let requestLog = [];
+  // Bumped by a reset: a request stalled across it is dropped, not recorded into the new log.
+  let generation = 0;
 
   function accept(type, req, body, response, testMode) {
     const entry = {
@@ -105,6 +107,7 @@ export function createApi({ store, faults, sse, sleeper, log }) {
 
   /** Shared by lead and click: body limit, then an injected fault if one is queued, then JSON. */
   async function handleTrack(req, res, url, endpoint, record) {
+    const born = generation;
     const text = await readLimitedBody(req);
     record.body = loggedBody(text);
 
@@ -112,7 +115,7 @@ export function createApi({ store, faults, sse, sleeper, log }) {
     if (fault) {
       record.fault = fault;
       if (fault.stallMs) await sleeper.sleep(fault.stallMs);
-      if (fault.drop) {
+      if (fault.drop || born !== generation) {
         // No answer at all: the browser sees a network error.
         req.socket.destroy();
         return;
@@ -147,6 +150,7 @@ export function createApi({ store, faults, sse, sleeper, log }) {
   }
 
   function resetAll(res) {
+    generation += 1;
     store.clear();
     faults.clear();
     requestLog = [];
