@@ -110,14 +110,14 @@ export async function setup({ engine = 'chromium' } = {}) {
       return path ? all.filter((r) => r.path === path) : all;
     },
     /** Waits until at least `n` events of `type` ('lead', 'click') arrived; their bodies. */
-    async arrived(type, n = 1, ms = 10_000) {
+    async arrived(type, n = 1, ms = 15_000) {
       return until(async () => {
         const all = (await env.events(type)).map((e) => e.body);
         return all.length >= n && all;
       }, ms, async () => `${n} ${type} event(s); the API saw ${JSON.stringify((await env.requests()).map((r) => [r.method, r.path, r.status, r.fault, r.body?.customer_key]))}`);
     },
     /** Waits until no request to the API is in flight (each was answered, dropped or cancelled). */
-    async settled(ms = 10_000) {
+    async settled(ms = 15_000) {
       await until(async () => (await env.requests()).every((r) => r.status !== null || r.aborted), ms, 'requests in flight to end');
     },
     async faults(spec) {
