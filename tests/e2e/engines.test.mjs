@@ -199,14 +199,18 @@ for (const engine of selectedEngines()) {
         setTimeout(() => (location.href = '/welcome'), 0);
       });
       await page.waitForURL('**/welcome');
+      // CONTRACT §4: the beacon is CORS-safelisted text/plain (an unloading page cannot preflight).
+      const seen = async () => (await env.requests()).map((r) => [r.method, r.contentType, r.status]);
+      await env.until(
+        async () => (await seen()).some(([m, type]) => m === 'POST' && /^text\/plain/.test(type || '')),
+        5000,
+        async () => `a text/plain beacon at pagehide; the API saw ${JSON.stringify(await seen())}`,
+      );
       const [lead] = await leadsArrived(1, 25_000);
       assert.equal(lead.customer_key, 'beacon_user');
       assert.equal(lead.page_url, `${env.site}/test/page`);
       await env.settled();
-      const seen = (await env.requests()).map((r) => [r.method, r.contentType, r.status]);
-      t.diagnostic(`${engine}: lead requests ${JSON.stringify(seen)}`);
-      // CONTRACT §4: the beacon is CORS-safelisted text/plain (an unloading page cannot preflight).
-      assert.ok(seen.some(([m, type]) => m === 'POST' && /^text\/plain/.test(type || '')), 'a text/plain beacon at pagehide');
+      t.diagnostic(`${engine}: lead requests ${JSON.stringify(await seen())}`);
       assert.equal((await leads()).length, 1, 'exactly one lead');
       await clean(page);
       await page.context().close();
