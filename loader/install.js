@@ -232,10 +232,11 @@ export function install(tag, version, files) {
   }
 
   // Loading ends: the calls made so far answer 'tracker not loaded', ready resolves.
-  function giveUp(message) {
+  function giveUp(message, e) {
     if (tracker || gaveUp) return;
     gaveUp = true;
-    console.error(message);
+    if (e === undefined) console.error(message);
+    else console.error(message, e); // as an argument: whatever was thrown, logging cannot throw
     for (var i = 0; i < calls.length; i++) calls[i][3](notLoaded());
     ready(api);
   }
@@ -263,7 +264,7 @@ export function install(tag, version, files) {
       });
     })
     .catch(function (e) {
-      giveUp('[Affitor] the tracker could not load: ' + e);
+      giveUp('[Affitor] the tracker could not load:', e);
     });
 
   function start(m, init) {
