@@ -40,7 +40,13 @@ const short = minifyNames(
   readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'),
 );
 writeFileSync(join(out, 'affitor_tracker_bg.wasm'), short.wasm);
-const glue = transformSync(short.glue, { format: 'esm', minify: true, target: 'es2020' }).code;
+// The glue's one console line on the normal path (a wasm served without application/wasm) gets
+// the tracker's prefix and says what to fix.
+const MIME_WARNING = 'console.warn("`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n", e);';
+if (!short.glue.includes(MIME_WARNING)) console.warn('[build] the glue has no MIME-type warning to prefix with [Affitor]');
+const prefixed = short.glue.replace(MIME_WARNING, () =>
+  'console.warn("[Affitor] the wasm is not served as Content-Type: application/wasm, so it is downloaded whole before it compiles (slower): set that type on the server", e);');
+const glue = transformSync(prefixed, { format: 'esm', minify: true, target: 'es2020' }).code;
 writeFileSync(join(out, 'affitor_tracker.js'), glue);
 
 // The script tag: the loader with the glue bundled in (scripts/build-loader.mjs).
