@@ -312,6 +312,15 @@ function parseJsonObject(req, text) {
   return value;
 }
 
+const LOGGED_HEADERS = ['authorization', 'cookie', 'user-agent', 'x-forwarded-for'];
+
+/** The request log's headers: those of LOGGED_HEADERS the request has. */
+function loggedHeaders(req) {
+  const out = {};
+  for (const name of LOGGED_HEADERS) if (req.headers[name] !== undefined) out[name] = req.headers[name];
+  return out;
+}
+
 /** What the request log keeps of a body: the JSON value, else the start of the text. */
 function loggedBody(text) {
   if (!text) return null;
@@ -520,6 +529,8 @@ export async function startCollector({
       at: Date.now(),
       origin: req.headers.origin ?? null,
       contentType: req.headers['content-type'] ?? null,
+      // What a first-party proxy must pass on (or hold back), and a server-side lead's key.
+      headers: loggedHeaders(req),
       body: null,
       fault: null,
     };
