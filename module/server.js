@@ -527,7 +527,8 @@ function nodeHeaders(raw) {
  * `express.json()`) has consumed the stream: then its `req.body` is used.
  */
 function readNodeBody(req, limit) {
-  if (req.body !== undefined && (req.readableEnded || req.complete)) return parsedBody(req.body, limit);
+  // readableEnded, not `complete`: a parser that skipped this type may still have set `req.body = {}`.
+  if (req.body !== undefined && req.readableEnded) return parsedBody(req.body, limit);
   if (Number(req.headers['content-length']) > limit) {
     req.resume(); // drain and discard, so the client reads our 413 rather than a reset
     return Promise.resolve({ tooLarge: true });

@@ -463,7 +463,12 @@ describe('nodeMiddleware on a plain node:http server', () => {
 
   it('works mounted on a path in Express, and after a body parser', async () => {
     const app = express();
-    app.use(express.text({ type: '*/*' }));
+    app.use(express.text({ type: 'text/plain' }));
+    // As body-parser 1.x (Express 4) does: `req.body = {}` for a type it did not read.
+    app.use((req, res, next) => {
+      req.body ??= {};
+      next();
+    });
     app.use('/affitor', nodeMiddleware({ apiBase: api }));
     const server = http.createServer(app);
     const base = `http://127.0.0.1:${await listen(server)}`;
@@ -472,6 +477,9 @@ describe('nodeMiddleware on a plain node:http server', () => {
       const res = await post(base, '/affitor/api/v1/track/lead', { customer_key: 'parsed_user' }, { contentType: 'text/plain' });
       assert.equal(res.status, 200);
       assert.equal((await events('lead'))[0].body.customer_key, 'parsed_user');
+      const unread = await post(base, '/affitor/api/v1/track/lead', { customer_key: 'unread_user' });
+      assert.equal(unread.status, 200);
+      assert.equal((await events('lead'))[1].body.customer_key, 'unread_user');
     } finally {
       await closeServer(server);
     }
