@@ -2,7 +2,7 @@
 // whose Content-Security-Policy forbids WebAssembly (no 'wasm-unsafe-eval'). The loader imports it
 // only then; it never runs on the normal path.
 //
-//   cargo (wasm32, reference-types and multivalue off) → wasm-bindgen → wasm-opt -Oz
+//   the module scripts/build.mjs compiled → wasm-bindgen → wasm-opt -Oz
 //   → short names (minify-names.mjs) → wasm2js → one ES module, bundled and minified by esbuild
 //
 // How the pieces are wired: wasm2js turns the module into a function, asmFunc(imports), that
@@ -16,17 +16,15 @@
 // the glue exports (start, signup, run, …) plus the default init, and contains neither
 // `WebAssembly` nor eval: the build checks.
 //
-// Why a second compile: wasm2js handles only one table and no multi-value, and Rust ≥ 1.82 turns
-// reference-types on (wasm-bindgen then adds a second, externref, table). With reference-types off
-// in the module, wasm-bindgen keeps JS values in its JS heap slab instead. Nightly rebuilds core
-// and alloc with those features off; stable's prebuilt core still declares reference-types, so the
-// target-features section is stripped before wasm-bindgen (it then takes the module as MVP).
+// wasm2js handles only one table and no multi-value: the module is compiled without
+// reference-types and multi-value (scripts/cargo.mjs), so wasm-bindgen keeps JS values in its JS
+// heap slab. Stable's prebuilt core still declares reference-types, so the target-features
+// section is stripped before wasm-bindgen (it then takes the module as MVP).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
-import { compileWasm } from './cargo.mjs';
 import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,14 +44,10 @@ function once(text, from, to, what) {
   return parts.join(to);
 }
 
-export function buildFallback() {
+/** Makes the fallback from `wasm`, the module scripts/build.mjs compiled (no reference-types). */
+export function buildFallback(wasm) {
   const started = Date.now();
   const tmp = join(root, 'target', 'bindgen-fallback');
-  const wasm = compileWasm(root, {
-    targetDir: 'target/fallback',
-    rustflags: ['-C', 'target-feature=-reference-types,-multivalue,-nontrapping-fptoint'],
-    what: 'the CSP fallback',
-  });
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
 

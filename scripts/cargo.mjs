@@ -2,13 +2,18 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-// The features wasm-bindgen's output uses. binaryen's defaults corrupt it, and
-// --all-features emits instructions Chromium rejects (see README, "Building").
+// The features the module is compiled with (see RUSTFLAGS below), for wasm-opt: binaryen's
+// defaults corrupt wasm-bindgen output, and --all-features emits instructions Chromium rejects.
 export const WASM_OPT_FEATURES = [
-  '--enable-reference-types', '--enable-call-indirect-overlong', '--enable-bulk-memory',
-  '--enable-bulk-memory-opt', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-  '--enable-multivalue', '--enable-mutable-globals',
+  '--enable-call-indirect-overlong', '--enable-bulk-memory', '--enable-bulk-memory-opt',
+  '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals',
 ];
+
+// No reference-types: wasm-bindgen then keeps JavaScript values in a JS array instead of an
+// externref table, which old WebKit (WPE 2.38, Safari 16 era) traps on ("Out of bounds table
+// access"); and wasm2js, which makes the CSP fallback from this same module, takes one table and
+// no multi-value.
+const FEATURES = ['-C', 'target-feature=-reference-types,-multivalue'];
 
 /**
  * Builds the release wasm into `targetDir` (relative to `root`) and returns its path.
@@ -23,14 +28,16 @@ export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm'
   const run = (args) => execFileSync('cargo', args, { cwd: root, stdio: 'inherit' });
   const config = (more) =>
     `target.wasm32-unknown-unknown.rustflags=${JSON.stringify([
-      '-C', 'link-arg=-zstack-size=32768', '-C', 'link-arg=--initial-memory=131072', ...rustflags, ...more,
+      '-C', 'link-arg=-zstack-size=32768', '-C', 'link-arg=--initial-memory=131072', ...FEATURES, ...rustflags, ...more,
     ])}`;
-  const target = ['--release', '--target', 'wasm32-unknown-unknown', '--target-dir', targetDir];
+  // `cargo rustc --crate-type cdylib`: with an rlib beside the cdylib, cargo silently drops
+  // `-C lto` (see `cargo build -v`); the rlib is only for the tests.
+  const target = ['--lib', '--crate-type', 'cdylib', '--release', '--target', 'wasm32-unknown-unknown', '--target-dir', targetDir];
   const output = join(targetDir, 'wasm32-unknown-unknown', 'release', `${crate}.wasm`);
   if (process.env.AFFITOR_STABLE !== '1') {
     try {
       run([
-        '+nightly', 'build', ...target, '-Zbuild-std=core,alloc',
+        '+nightly', 'rustc', ...target, '-Zbuild-std=core,alloc',
         '--config', config(['-Zunstable-options', '-Cpanic=immediate-abort']),
       ]);
       return output;
@@ -38,6 +45,6 @@ export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm'
       console.warn(`[build] nightly build-std failed; building ${what} with stable Rust (~7 KB larger)`);
     }
   }
-  run(['build', ...target, '--config', config([])]);
+  run(['rustc', ...target, '--config', config([])]);
   return output;
 }
