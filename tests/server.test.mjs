@@ -443,6 +443,26 @@ describe('createHandler (fetch-style)', () => {
     assert.equal(logged.contentType, 'application/json');
   });
 
+  it('works as the README\'s Next.js route handler (GET, HEAD, POST, OPTIONS)', async () => {
+    const handle = createHandler({ basePath: '/affitor', trustProxy: true, apiBase: api });
+    const route = async (request) => (await handle(request)) ?? new Response(null, { status: 404 });
+    const at = (path, init) => route(new Request(`https://shop.example.test${path}`, init));
+    assert.equal((await at('/affitor/affitor-tracker.js')).status, 200);
+    const head = await at('/affitor/affitor-tracker.js', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(await head.text(), '');
+    assert.equal((await at('/affitor/api/v1/track/lead', { method: 'OPTIONS' })).status, 204);
+    assert.equal((await at('/elsewhere')).status, 404);
+    const lead = await at('/affitor/api/v1/track/lead', {
+      method: 'POST',
+      headers: { 'X-Forwarded-For': '203.0.113.5' },
+      body: JSON.stringify({ customer_key: 'next_user' }),
+    });
+    assert.equal(lead.status, 200);
+    // No socket in a route handler: the address is the host's X-Forwarded-For, trusted.
+    assert.equal((await requests())[0].headers['x-forwarded-for'], '203.0.113.5');
+  });
+
   it('throws at once for options that cannot work', () => {
     assert.throws(() => createHandler({ apiBase: 'ftp://x' }), TypeError);
     assert.throws(() => createHandler({ apiBase: 'https://api.example.test/?q=1' }), TypeError);
