@@ -227,7 +227,7 @@ async function leads() {
  * On failure, the message says what the page saw: its [Affitor] console lines, page errors and
  * the requests that failed.
  */
-async function signsUp(what, origin, { csp = false } = {}) {
+async function signsUp(what, origin, { csp = false, path = '/' } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const logs = [];
@@ -246,7 +246,7 @@ async function signsUp(what, origin, { csp = false } = {}) {
     `\n  console: ${JSON.stringify(logs.filter((l) => l.type === 'error' || l.text.startsWith('[Affitor]')))}` +
     `\n  page errors: ${JSON.stringify(errors)}\n  failed requests: ${JSON.stringify(failed)}`;
   try {
-    await page.goto(`${origin}/?api=${encodeURIComponent(api)}`);
+    await page.goto(`${origin}${path}?api=${encodeURIComponent(api)}`);
     // The app calls init() as it starts (Next.js: in an effect, once hydrated): window.affitor
     // is there once the app's script runs and its submit handler is attached (a dev server
     // compiles the page on this first request).
@@ -320,47 +320,44 @@ describe('Vite 7', () => {
   });
 });
 
-describe('Next.js 16 (app router, a client component)', () => {
-  const next = (app) => join(app.dir, 'node_modules', '.bin', 'next');
+// One Next.js app, two pages: `/` imports the module in a client component, `/tag` puts the
+// script tag in with next/script (npm run build / dev copy dist/ into public/affitor/ first).
+const NEXT = [
+  ['next build (Turbopack) && next start', 'turbopack', ['run', 'build', '--silent'], 'start'],
+  ['next build --webpack && next start', 'webpack', ['run', 'build', '--silent', '--', '--webpack'], 'start'],
+  ['next dev (Turbopack)', 'dev', null, 'dev'],
+];
+for (const [what, variant, build, mode] of NEXT) {
+  describe(`Next.js 16, ${what}`, () => {
+    let server;
+    before(async () => {
+      const app = await installed('next', variant, tarball);
+      if (build) await built(what, app, 'npm', build);
+      const port = await freePort();
+      const args = mode === 'dev'
+        ? ['run', 'dev', '--silent', '--', '-H', '127.0.0.1', '-p', String(port)]
+        : ['exec', '--', 'next', 'start', '-H', '127.0.0.1', '-p', String(port)];
+      server = await serve(what, app.dir, 'npm', args, port);
+    });
+    after(() => server?.close());
 
-  it('next build (Turbopack) && next start: a signup delivers its lead', async () => {
-    const app = await installed('next', 'turbopack', tarball);
-    await built('next build (Turbopack)', app, next(app), ['build']);
-    const port = await freePort();
-    const server = await serve('next start (Turbopack build)', app.dir, next(app), ['start', '-H', '127.0.0.1', '-p', String(port)], port);
-    try {
-      await signsUp('next build (Turbopack)', server.origin);
-    } finally {
-      await server.close();
-    }
-  });
+    it('the module, in a client component: a signup delivers its lead', async () => {
+      await signsUp(`${what}, the module`, server.origin);
+    });
 
-  it('next build --webpack && next start: a signup delivers its lead', async () => {
-    const app = await installed('next', 'webpack', tarball);
-    await built('next build --webpack', app, next(app), ['build', '--webpack']);
-    const port = await freePort();
-    const server = await serve('next start (webpack build)', app.dir, next(app), ['start', '-H', '127.0.0.1', '-p', String(port)], port);
-    try {
-      await signsUp('next build --webpack', server.origin);
-    } finally {
-      await server.close();
-    }
+    it('the script tag (next/script): a signup delivers its lead', async () => {
+      await signsUp(`${what}, the script tag`, server.origin, { path: '/tag' });
+    });
   });
-
-  it('next dev (Turbopack): a signup delivers its lead', async () => {
-    const app = await installed('next', 'dev', tarball);
-    const port = await freePort();
-    const server = await serve('next dev', app.dir, next(app), ['dev', '-H', '127.0.0.1', '-p', String(port)], port);
-    try {
-      await signsUp('next dev', server.origin);
-    } finally {
-      await server.close();
-    }
-  });
-});
+}
 
 describe('webpack 5, Rollup 4, esbuild (a static site)', () => {
-  for (const [app, what] of [['webpack', 'webpack 5'], ['rollup', 'Rollup 4'], ['esbuild', 'esbuild (the documented copy of the wasm, and wasmUrl)']]) {
+  const apps = [
+    ['webpack', 'webpack 5'],
+    ['rollup', 'Rollup 4 (the documented copy of the wasm, and wasmUrl)'],
+    ['esbuild', 'esbuild (the documented copy of the wasm, and wasmUrl)'],
+  ];
+  for (const [app, what] of apps) {
     it(`${what}: npm run build, served as static files: a signup delivers its lead`, async () => {
       const installedApp = await installed(app, 'build', tarball);
       await built(`${app}: npm run build`, installedApp, 'npm', ['run', 'build', '--silent']);
