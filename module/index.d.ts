@@ -19,7 +19,7 @@ export interface InitOptions {
   timeout?: number;
   /** Where the page can fetch `dist/affitor_tracker_bg.wasm`, for bundlers that do not ship it themselves. */
   wasmUrl?: string | URL;
-  /** Where the page can fetch `dist/affitor_tracker_fallback.js`, the JavaScript build used when a CSP forbids WebAssembly. Default: next to the wasm. */
+  /** Where the page can import `dist/affitor_tracker_fallback.js`, the JavaScript build used where WebAssembly may not run (a CSP without 'wasm-unsafe-eval', no WebAssembly). Default: the package's own, through a literal `import()` the bundler resolves. */
   fallbackUrl?: string | URL;
 }
 
@@ -35,12 +35,15 @@ export function init(options?: InitOptions): Promise<void>;
  * it later sends payments with. Never rejects; calls made before `init()` wait for it.
  */
 export function signup(customerKey: string | number, email?: string | null): Promise<AffitorResult>;
+/** The object form Affitor's docs use: `signup({ customerKey, email })` (or `customer_key`). */
+export function signup(lead: { customerKey?: string | number; customer_key?: string | number; email?: string | null }): Promise<AffitorResult>;
 
 /**
  * Reports the affiliate click in `url` (default: the page's address), for single-page apps
- * whose client-side navigation brought a new `?aff=`. Never rejects.
+ * whose client-side navigation brought a new `?aff=`; `existingClickId` is the click it
+ * replaces. Never rejects.
  */
-export function trackClick(url?: string): Promise<AffitorResult>;
+export function trackClick(url?: string, existingClickId?: string): Promise<AffitorResult>;
 
 /** The click id this browser holds, or null (before the tracker runs, and on a server). */
 export function getClickId(): string | null;

@@ -27,7 +27,8 @@ const BUNDLES = {
     window.mod = { signup };`,
   'app/broken.js': `
     import { init, signup } from 'affitor-tracker';
-    init({ programId: 7, apiBase: ${API}, wasmUrl: '/nowhere/affitor_tracker_bg.wasm' });
+    init({ programId: 7, apiBase: ${API}, wasmUrl: '/nowhere/affitor_tracker_bg.wasm',
+           fallbackUrl: '/nowhere/affitor_tracker_fallback.js' });
     window.mod = { signup };`,
   // esbuild's file loader copies the wasm next to the bundle and gives its URL.
   'app/file-loader.js': {
@@ -211,7 +212,7 @@ describe('the module entry, bundled', () => {
     await p.context().close();
   });
 
-  it('when the wasm cannot load, signup() resolves ok: false and the page goes on', async () => {
+  it('when neither the wasm nor the fallback can load, signup() resolves ok: false and the page goes on', async () => {
     const p = await open('broken.html');
     const result = await p.evaluate(() => window.mod.signup('lost_1'));
     assert.deepEqual(result, { ok: false, error: 'tracker not loaded' });
