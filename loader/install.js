@@ -242,7 +242,7 @@ export function install(tag, version, files) {
   }
 
   var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
-  if (!(ms >= 0)) ms = 10000;
+  if (typeof ms !== 'number' || !(ms >= 0)) ms = 10000;
   try {
     setTimeout(function () {
       giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups made on this page are sent if it loads later, or from the next page view');

@@ -13,7 +13,8 @@
 // referenced only in the forms every bundler resolves statically (a static import of the glue,
 // `new URL('<literal>', import.meta.url)` for the wasm, a literal import() for the JavaScript
 // fallback), so Vite, Next.js, webpack and Rollup ship them with no configuration. esbuild does
-// not resolve `new URL(…, import.meta.url)`: there the page passes `wasmUrl` (see the README).
+// not resolve `new URL(…, import.meta.url)`: there the page passes `wasmUrl` (see the README),
+// and builds with `--splitting --format=esm`, or the fallback is bundled into the app itself.
 
 import * as glue from '../dist/affitor_tracker.js';
 import { install as installTracker, installed } from '../loader/install.js';
@@ -63,8 +64,9 @@ export function init(options = {}) {
 }
 
 /**
- * `signup(customerKey, email?)`, or `signup({ customerKey, email })`: records the lead. Resolves to the result object and never
- * rejects; calls made before init() wait for it. On a server: `{ ok: false, error }`.
+ * `signup(customerKey, email?)`, or `signup({ customerKey, email })`: records the lead. Resolves
+ * to the result object and never rejects; calls made before init() wait for it. On a server:
+ * `{ ok: false, error }`.
  */
 export function signup(customerKey, email) {
   const api = tracker();

@@ -42,6 +42,8 @@ for (const f of readdirSync(dist).filter((f) => !loaded.includes(f))) {
   const buf = readFileSync(join(dist, f));
   row(f, buf.length, gzip(buf), brotli(buf), NOTE[f] || '(not loaded by the tag)');
 }
+const hash = readFileSync(join(dist, 'affitor-tracker.js'), 'utf8').match(/\?v=([0-9a-f]{10})/)?.[1];
+console.log(`build hash (the wasm's ?v=, for a preload link): ${hash}`);
 const pages = initialPages(readFileSync(join(dist, 'affitor_tracker_bg.wasm')));
 const verdict = (ok) => (ok ? 'OK' : 'OVER BUDGET');
 console.log(`loaded, gzip -9:      ${total.gzip} bytes, budget ${GZIP_BUDGET}: ${verdict(total.gzip <= GZIP_BUDGET)}`);
