@@ -125,10 +125,18 @@ function settings(options) {
   };
 }
 
+// Vite's dev server bundles dependencies into node_modules/.vite/deps/ without the files they
+// reference (vitejs/vite#8427): there the wasm is read from the package's own directory.
+function packageWasm(url) {
+  return url.pathname.includes('/node_modules/.vite/')
+    ? new URL('/node_modules/affitor-tracker/dist/affitor_tracker_bg.wasm', url)
+    : url;
+}
+
 /** Installs `window.affitor` and loads the tracker, exactly as the script tag's loader does. */
 function install(options) {
   const page = (url) => new URL(url, location.href).href;
-  const wasm = page(options.wasmUrl || new URL('../dist/affitor_tracker_bg.wasm', import.meta.url));
+  const wasm = page(options.wasmUrl || packageWasm(new URL('../dist/affitor_tracker_bg.wasm', import.meta.url)));
   // The JavaScript build, for pages where WebAssembly may not run; loaded only there.
   const fallback = options.fallbackUrl
     ? () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ page(options.fallbackUrl))
