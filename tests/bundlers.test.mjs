@@ -291,12 +291,9 @@ async function signsUp(what, origin, { csp = false, path = '/', dev = false } = 
 }
 
 describe('Vite 7', () => {
-  // Known defect, reported (not hidden): Vite's dev server pre-bundles the package into
-  // node_modules/.vite/deps/, where `new URL('../dist/affitor_tracker_bg.wasm', import.meta.url)`
-  // names /node_modules/.vite/dist/…, which answers the app's index.html: the JavaScript fallback
-  // takes over, with two [Affitor] warnings. The lead still arrives. Remove the todo once fixed.
-  const viteDevTodo = 'Vite dev pre-bundles the module: the wasm URL is /node_modules/.vite/dist/affitor_tracker_bg.wasm, the fallback takes over';
-  it('vite (dev server): a signup delivers its lead', { todo: viteDevTodo }, async () => {
+  // Vite's dev server pre-bundles the package into node_modules/.vite/deps/ (vitejs/vite#8427):
+  // the wasm must still be the one that runs, not the JavaScript fallback.
+  it('vite (dev server): a signup delivers its lead', async () => {
     const app = await installed('vite', 'dev', tarball);
     const port = await freePort();
     const server = await serve('vite dev', app.dir, join(app.dir, 'node_modules', '.bin', 'vite'), ['--host', '127.0.0.1', '--port', String(port), '--strictPort'], port);
