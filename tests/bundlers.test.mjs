@@ -31,7 +31,11 @@ const sha = (data) => createHash('sha256').update(data).digest('hex');
 
 // ---- the tarball and the cached installs ----------------------------------------------------
 
-/** `npm pack` of this repository (dist/ built) into the cache: its file name and hash. */
+/**
+ * `npm pack` of this repository (dist/ built) into the cache: its file name and hash. The hash
+ * covers what the package runs (every packed file but README.md and LICENSE), so a README
+ * change re-installs nothing.
+ */
 async function pack() {
   await mkdir(CACHE, { recursive: true });
   const [info] = JSON.parse(
@@ -39,7 +43,12 @@ async function pack() {
       cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
-  return { file: join(CACHE, info.filename), name: info.filename, hash: sha(await readFile(join(CACHE, info.filename))) };
+  let files = '';
+  for (const { path } of [...info.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    if (path === 'README.md' || path === 'LICENSE') continue;
+    files += `${path}\0${sha(await readFile(join(root, path)))}\n`;
+  }
+  return { file: join(CACHE, info.filename), name: info.filename, hash: sha(files) };
 }
 
 /** Every file of an app (path relative to it), package.json first. */
