@@ -54,5 +54,3 @@ const build = buildLoader();
 
 console.log(`built dist/ (version ${version}, build ${build})`);
 (await import('./build-fallback.mjs')).buildFallback(wasm); // dist/affitor_tracker_fallback.js, for CSPs without 'wasm-unsafe-eval'
-// The report only informs here; `npm run size` (and `npm test`) fail when over budget.
-spawnSync('node', [join(root, 'scripts', 'size.mjs')], { stdio: 'inherit' });

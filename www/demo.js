@@ -13,6 +13,8 @@ const SIGNUP_URL = '/demo/api/signup';
 const POLL_MS = 2000;
 const CLICK_ID_REFRESH_MS = 1000;
 const TRACKER_WAIT_MS = 5000;
+// The test-mode switch's state; demo-settings.js applies it to the tag before the tracker starts.
+const TEST_MODE_KEY = 'affitor-demo-test-mode';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,6 +54,8 @@ async function showTrackerState() {
     status.textContent = `failed: ${err && err.message ? err.message : err}`;
     return;
   }
+  const testLead = $('make-test-lead');
+  if (testLead) testLead.disabled = !tagInTestMode();
   // The click id changes when a click is captured after the page loaded, so keep it current.
   const update = () => {
     try {
@@ -154,6 +158,47 @@ function showSignupResult(userId, result) {
   }
 }
 
+// ---- test mode ----------------------------------------------------------------------------------
+
+/** Whether this page's tracker runs in test mode (its tag says so). */
+function tagInTestMode() {
+  const tag = document.querySelector('script[src*="affitor-tracker.js"]');
+  return Boolean(tag && tag.getAttribute('data-affitor-test-mode') === 'true');
+}
+
+function startTestMode() {
+  const toggle = $('test-mode');
+  const button = $('make-test-lead');
+  const status = $('test-lead-status');
+  if (!toggle || !button || !status) return;
+  toggle.checked = tagInTestMode();
+  $('tracker-mode').textContent = toggle.checked ? 'test mode' : 'live';
+  status.textContent = toggle.checked ? '' : 'Turn test mode on to make a test lead from this page.';
+  toggle.addEventListener('change', () => {
+    try {
+      if (toggle.checked) localStorage.setItem(TEST_MODE_KEY, 'true');
+      else localStorage.removeItem(TEST_MODE_KEY);
+    } catch (err) {
+      status.textContent = `Cannot keep the setting: ${err.message}`;
+      return;
+    }
+    // The tracker reads its settings once, when it starts: reload to start it again.
+    location.reload();
+  });
+  button.addEventListener('click', async () => {
+    if (!window.affitor) return;
+    button.disabled = true;
+    // A customer key of its own each time: a second lead for the same customer is a duplicate.
+    const key = `test_customer_${Date.now().toString(36)}`;
+    status.textContent = `Sending a test lead for ${key}…`;
+    const result = await window.affitor.signup(key, `${key}@example.com`);
+    status.textContent = result && result.ok
+      ? `Test lead sent for ${key}${result.queued ? ' (queued: the tracker keeps sending it)' : ''}.`
+      : `Test lead not sent: ${(result && (result.error || result.status)) || 'unknown error'}.`;
+    button.disabled = false;
+  });
+}
+
 // ---- the live panel ---------------------------------------------------------------------------
 
 function createPanel(list) {
@@ -252,10 +297,18 @@ const PANEL = `
     <button id="reset-events" type="button">Reset events</button>
   </div>
   <p class="panel-meta">
-    Tracker: <span id="tracker-status">loading…</span> ·
+    Tracker: <span id="tracker-status">loading…</span> (<span id="tracker-mode">live</span>) ·
     Current click id: <code id="click-id">none</code> ·
     Feed: <span id="panel-status">connecting…</span>
   </p>
+  <div class="panel-controls">
+    <label class="checkbox">
+      <input id="test-mode" type="checkbox">
+      Test mode: every event is marked as a test (reloads the page)
+    </label>
+    <button id="make-test-lead" type="button" disabled>Make a test lead</button>
+  </div>
+  <p id="test-lead-status" class="status" aria-live="polite"></p>
   <ol id="events-list" class="events"></ol>
   <p id="events-empty" class="muted">No events yet.</p>`;
 
@@ -310,4 +363,5 @@ function startPanel() {
 const form = $('signup-form');
 if (form) form.addEventListener('submit', onSignup);
 startPanel();
+startTestMode();
 showTrackerState();
