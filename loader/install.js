@@ -182,7 +182,7 @@ export function install(tag, version, files) {
     var list = copyQueue(queue);
     if (!list && queue != null) console.warn('[Affitor] window.affitorQueue is not an array, so its entries cannot be run');
     takeBack();
-    m.start(tag, list || [], m.wake);
+    m.start(tag, list || []);
     tracker = m;
     removeEventListener('pagehide', keep);
 

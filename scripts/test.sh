@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engines=${AFFITOR_ENGINE:-chromium,firefox,webkit,wpe}
+echo "== size gate (npm run size)"
+node scripts/size.mjs
 echo "== cargo test (native)"
 cargo test
 if [[ ",$engines," == *,chromium,* ]]; then

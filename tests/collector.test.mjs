@@ -148,13 +148,15 @@ describe('with one collector', { timeout: 30_000 }, () => {
       assert.deepEqual(await c.events(), []);
     });
 
-    test('Content-Type must be application/json (parameters allowed)', async () => {
+    test('Content-Type must be application/json, or text/plain from a beacon (parameters allowed)', async () => {
       const body = { customer_key: 'u_ct' };
-      for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx']) {
+      for (const contentType of ['application/x-www-form-urlencoded', 'application/jsonx', 'text/html']) {
         const res = await answer(c.post('/api/v1/track/lead', body, { contentType }));
         assert.equal(res.status, 415, contentType);
-        assert.deepEqual(res.body, { error: 'Content-Type must be application/json' });
+        assert.deepEqual(res.body, { error: 'Content-Type must be application/json (or text/plain, from a beacon)' });
       }
+      const beacon = await c.post('/api/v1/track/lead', { customer_key: 'u_beacon' }, { contentType: 'text/plain;charset=UTF-8' });
+      assert.equal(beacon.status, 200, 'a sendBeacon string body');
       const noType = await answer(fetch(c.url('/api/v1/track/lead'), { method: 'POST', body: new Uint8Array([123, 125]) }));
       assert.equal(noType.status, 415);
 
@@ -343,7 +345,7 @@ describe('with one collector', { timeout: 30_000 }, () => {
         assert.deepEqual(res.body, { error });
       }
       assert.equal((await c.post('/api/v1/track/click', '[]')).status, 400);
-      assert.equal((await c.post('/api/v1/track/click', {}, { contentType: 'text/plain' })).status, 415);
+      assert.equal((await c.post('/api/v1/track/click', {}, { contentType: 'application/x-www-form-urlencoded' })).status, 415);
     });
   });
 
@@ -529,13 +531,13 @@ describe('with one collector', { timeout: 30_000 }, () => {
 
     test('requests: every tracking request incl. rejected ones, but not the dev endpoints', async () => {
       await c.post('/api/v1/track/lead', 'not json');
-      await c.post('/api/v1/track/lead', { customer_key: 'u' }, { contentType: 'text/plain' });
+      await c.post('/api/v1/track/lead', { customer_key: 'u' }, { contentType: 'application/x-www-form-urlencoded' });
       await c.post('/api/v1/track/lead', { customer_key: 'u' });
       await c.events();
       const requests = await c.requests();
       assert.deepEqual(requests.map((r) => r.status), [400, 415, 200]);
       assert.equal(requests[0].body, 'not json');
-      assert.equal(requests[1].contentType, 'text/plain');
+      assert.equal(requests[1].contentType, 'application/x-www-form-urlencoded');
       assert.ok(requests.every((r) => r.method === 'POST' && r.path === '/api/v1/track/lead' && typeof r.at === 'number'));
     });
 

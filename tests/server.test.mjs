@@ -591,13 +591,9 @@ describe('in Chromium, an Express site in first-party mode', () => {
     await context.close();
   });
 
-  // The response carries the cookies (above), but today's tracker (a) sends the click with
-  // `credentials: "omit"` (src/net.rs), so the browser ignores the response's Set-Cookie, and
-  // (b) writes the cookies from JavaScript anyway (the full landing URL, no customer_code),
-  // not reading `cookies_set_by_server`. Checked by hand: with `"same-origin"` for the click,
-  // customer_code is kept and only (b) fails. Passes once the tracker does both.
-  const tracker = 'the tracker sends the click with credentials "omit" and ignores cookies_set_by_server (src/)';
-  it('the browser keeps the cookies the server set, and the tracker leaves them alone', { todo: tracker }, async () => {
+  // The click goes with `credentials: "same-origin"`, so the browser keeps the first-party
+  // endpoint's Set-Cookie, and the tracker, told `cookies_set_by_server`, does not rewrite them.
+  it('the browser keeps the cookies the server set, and the tracker leaves them alone', async () => {
     const context = await browser.newContext();
     const { click } = await land(context, '?aff=PARTNER4&utm_source=mail');
     const { click_id: clickId } = await click.json();

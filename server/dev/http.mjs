@@ -79,14 +79,16 @@ export async function readLimitedBody(req) {
   return text;
 }
 
+// JSON, or the `text/plain` a beacon carries (CONTRACT §4: an unloading page cannot make the
+// preflight an application/json request needs), whose text is the same JSON.
 function isJsonContentType(req) {
   const type = (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
-  return type === 'application/json';
+  return type === 'application/json' || type === 'text/plain';
 }
 
 /** The body as a JSON object, or the API's 4xx error for why it is not one. */
 export function parseJsonObject(req, text) {
-  if (!isJsonContentType(req)) throw new HttpError(415, 'Content-Type must be application/json');
+  if (!isJsonContentType(req)) throw new HttpError(415, 'Content-Type must be application/json (or text/plain, from a beacon)');
   let value;
   try {
     value = JSON.parse(text);
