@@ -382,18 +382,20 @@ const CACHEABLE = { 'Cache-Control': 'max-age=0' };
 const SHOWS = "<script>window.__shows = []; addEventListener('pageshow', (e) => window.__shows.push(e.persisted));</script>";
 
 describe('the back/forward cache (item 6)', () => {
-  it('a page left with a lead in flight and restored: the lead counted once, and a later signup delivered', async () => {
+  it('a page left with a lead in flight and restored: the lead counted once, the click not resent, a later signup delivered', async () => {
     const bf = await bfcacheBrowser();
     try {
       const context = await bf.browser.newContext();
       env.pages.set('/bf/away', '<!doctype html><title>away</title>', CACHEABLE);
+      // A landing page: its URL has a click, reported once.
       const page = await open(env, `${WATCH}${SHOWS}${TIMINGS}${tag(env, { 'data-affitor-timeout': '200' })}`, {
         context,
-        path: '/bf/page',
+        path: '/bf/page?aff=BF_PARTNER',
         headers: CACHEABLE,
-        cookies: CLICK,
       });
       await ready(page);
+      await env.until(async () => (await clicks()).length === 1, 5000, 'the click');
+      await env.until(() => page.evaluate(() => window.affitor.getClickId()), 3000, 'the click id');
       await env.faults({ lead: [{ stallMs: 3000 }] });
       const r = await page.evaluate(() => window.affitor.signup('bfcache_user'));
       assert.equal(r.queued, true, 'still in flight');
@@ -410,6 +412,7 @@ describe('the back/forward cache (item 6)', () => {
       assert.equal(later.ok, true, JSON.stringify(later));
       await env.until(async () => (await leads()).length === 2, 5000, 'the later lead');
       assert.deepEqual((await leads()).map((l) => l.customer_key).sort(), ['bfcache_later', 'bfcache_user']);
+      assert.equal((await clicks()).length, 1, 'the restored page sent its click again');
       assert.deepEqual(await page.evaluate(() => window.__unhandled), []);
       assert.deepEqual(page.errors, []);
       await context.close();
