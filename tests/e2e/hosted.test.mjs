@@ -309,6 +309,27 @@ describe('the unload beacon (item 4)', () => {
   });
 });
 
+describe('the unload beacon delivers (item 4)', () => {
+  it('when the beacon is the only request that can arrive, the collector records the lead from it', async () => {
+    // The fetch in flight is answered 503 after the page has gone (nobody hears it): only the
+    // beacon can deliver. The collector must take a text/plain body as JSON (as the API does).
+    await env.faults({ lead: [{ stallMs: 3000, status: 503 }] });
+    env.pages.set('/elsewhere', '<!doctype html><title>elsewhere</title>');
+    const page = await open(
+      env,
+      `<script>delete Request.prototype.keepalive;</script>${TIMINGS}${tag(env, { 'data-affitor-timeout': '200' })}`,
+      { cookies: CLICK },
+    );
+    await ready(page);
+    const r = await page.evaluate(() => window.affitor.signup('beacon_only_user'));
+    assert.equal(r.queued, true);
+    await page.goto(`${env.site}/elsewhere`);
+    await env.until(async () => (await leads()).length === 1, 8000, 'the lead, from the beacon');
+    assert.equal((await leads())[0].customer_key, 'beacon_only_user');
+    await page.context().close();
+  });
+});
+
 describe('boolean attributes (item 5)', () => {
   const CASES = [
     ['TRUE', true],
@@ -449,6 +470,34 @@ describe('requests the page forbids (item 7)', () => {
     assert.deepEqual(await page.evaluate(() => window.__unhandled), []);
     assert.deepEqual(page.errors, []);
     await page.context().close();
+  });
+});
+
+describe('requests the page forbids: a blocked API host (item 7)', () => {
+  it('an API host that every attempt fails to reach (as an extension blocks it): one console error naming a first-party api-base, the lead kept, no tight loop', async () => {
+    // Playwright-only set-up: the browser refuses every request to the API, as a content blocker does.
+    const context = await env.browser.newContext();
+    let attempts = 0;
+    await context.route(`${env.api}/api/v1/track/**`, (route) => {
+      attempts++;
+      route.abort('blockedbyclient');
+    });
+    const page = await open(env, `${WATCH}${TIMINGS}${tag(env)}`, { context });
+    await ready(page);
+    const r = await page.evaluate(() => window.affitor.signup('blocked_host_user'));
+    assert.equal(typeof r.ok, 'boolean', JSON.stringify(r));
+    await sleep(4000);
+    assert.ok(attempts >= 1, 'the request was refused (the page is set up right)');
+    // Recognising a block takes a few identical failures; then it stops until a later page view.
+    assert.ok(attempts <= 4, `not retried in a tight loop: ${attempts} attempts in 4 s`);
+    const errors = page.affitorLogs('error');
+    assert.equal(errors.length, 1, JSON.stringify(page.logs));
+    assert.match(errors[0].text, /api-base|first-party|block/i);
+    const outbox = await page.evaluate(() => localStorage.getItem('affitor_outbox') || '');
+    assert.ok(outbox.includes('blocked_host_user'), 'the lead is kept in localStorage.affitor_outbox');
+    assert.deepEqual(await page.evaluate(() => window.__unhandled), []);
+    assert.deepEqual(page.errors, []);
+    await context.close();
   });
 });
 
