@@ -388,7 +388,8 @@ describe('boolean attributes (item 5)', () => {
  * Other engines are used as the harness launched them.
  */
 async function bfcacheBrowser() {
-  if (env.browser.browserType().name() !== 'chromium') return { browser: env.browser, close: async () => {} };
+  const engine = typeof env.browser.browserType === 'function' ? env.browser.browserType().name() : env.engine;
+  if (engine !== 'chromium') return { browser: env.browser, close: async () => {} };
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: CHROMIUM_ARGS,

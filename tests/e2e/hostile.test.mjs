@@ -79,7 +79,8 @@ async function clean(page) {
 
 /** A browser that keeps pages in the back/forward cache (see hosted.test.mjs). */
 async function bfcacheBrowser() {
-  if (env.browser.browserType().name() !== 'chromium') return { browser: env.browser, close: async () => {} };
+  const engine = typeof env.browser.browserType === 'function' ? env.browser.browserType().name() : env.engine;
+  if (engine !== 'chromium') return { browser: env.browser, close: async () => {} };
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
