@@ -236,6 +236,7 @@ describe('init() and trackClick(url, existingClickId) (item 2)', () => {
     const page = await open(env, tag(env), { path: '/promo?aff=SELF_PARTNER' });
     await ready(page);
     await env.until(async () => (await clicks()).length === 1, 5000, 'the landing click');
+    await env.until(() => page.evaluate(() => window.affitor.getClickId()), 3000, 'its click id in the page');
     const r = await page.evaluate(() => window.affitor.trackClick());
     assert.equal(r.ok, true, JSON.stringify(r));
     await sleep(300);
