@@ -1,22 +1,23 @@
-/*! Affitor tracker loader. Installs window.affitor at once; the tracker next to this file takes
-    over when it has loaded (see install.js). */
+/*! Affitor tracker loader. Installs window.affitor at once; the WebAssembly tracker next to this
+    file takes over when it has loaded (see install.js). */
+// The wasm-bindgen glue is bundled into this file (scripts/build.mjs), so the only other file
+// the normal path fetches is the wasm, and it starts the moment this script runs.
+import init, { start, signup, trackClick, run, getClickId, getData, wake } from '../dist/affitor_tracker.js';
 import { install } from './install.js';
 
-(function (w, d) {
-  var api = w.affitor;
-  if (api && api.version) return; // a second copy of the tag changes nothing
+(function (d) {
   // currentScript is only set while this file first runs: keep it for the tracker.
   var tag = d.currentScript || d.querySelector('script[src*="affitor-tracker"]');
   var base = (tag && tag.src) || d.baseURI;
-  install(
-    tag,
-    function (file) {
-      // This build's hash: a browser never pairs a cached old module with a new loader.
-      return new URL(file + '?v=__BUILD__', base).href;
-    },
-    function (url) {
-      return import(url);
-    },
-    '__VERSION__'
-  );
-})(window, document);
+  function url(file) {
+    // This build's hash: a browser never pairs a cached old wasm with a new loader.
+    return new URL(file + '?v=__BUILD__', base).href;
+  }
+  install(tag, '__VERSION__', {
+    wasm: url('affitor_tracker_bg.wasm'),
+    glue: { default: init, start: start, signup: signup, trackClick: trackClick, run: run, getClickId: getClickId, getData: getData, wake: wake },
+    fallback: function () {
+      return import(url('affitor_tracker_fallback.js'));
+    }
+  });
+})(document);

@@ -1,103 +1,89 @@
-// Installs window.affitor at once, so calls made now are queued; then loads the tracker and
-// hands the calls over. Shared by the script-tag loader (affitor-tracker.js) and the ES module
-// entry (module/index.js). All tracking logic lives in the WebAssembly module (or, on a page
-// whose Content-Security-Policy forbids WebAssembly, in the same module compiled to JavaScript):
-// this file only loads and queues.
+// Installs window.affitor at once, so calls made now are queued; loads the tracker and hands the
+// calls over. Shared by the script tag (affitor-tracker.js) and the ES module entry
+// (module/index.js). All tracking logic lives in the WebAssembly module (or, where WebAssembly
+// cannot run, in the same module compiled to JavaScript): this file only loads, queues and hands
+// over, and never throws into the page.
 //
 //   tag      what the tracker reads its data-affitor-* settings from (anything with getAttribute)
-//   url      file name → the URL to load it from
-//   load     URL → import() of that module
 //   version  the tracker's version, for window.affitor.version
+//   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
+//              fallback: () => import() of the JavaScript build }
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
+// Marks this tracker on window: a second copy of the tag (or the module's init()) finds it.
+var MARK = Symbol.for('affitor.tracker');
+// An 8-byte empty module: compiling it throws where WebAssembly may not run.
+var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
 
-export function install(tag, url, load, version) {
+/** The tracker this page runs (from the tag or the module), or undefined. */
+export function installed() {
+  return window[MARK];
+}
+
+// Page data may be a getter that throws, or a Proxy: every read of it goes through here.
+function read(o, key) {
+  try {
+    return o[key];
+  } catch (e) {}
+}
+
+function notLoaded() {
+  return { ok: false, error: 'tracker not loaded' };
+}
+
+// A plain copy of window.affitorQueue's entries (each entry's items copied too), so that a
+// frozen queue, a getter or a Proxy cannot throw inside the tracker. null if it is no array.
+function copyQueue(queue) {
+  var n;
+  try {
+    if (!Array.isArray(queue)) return null;
+    n = queue.length;
+  } catch (e) {
+    return null;
+  }
+  if (n > 1000) {
+    console.warn('[Affitor] window.affitorQueue has ' + n + ' entries: only the first 1000 run');
+    n = 1000;
+  }
+  var out = [];
+  for (var i = 0; i < n; i++) {
+    try {
+      out[out.length] = copyEntry(queue[i]);
+    } catch (e) {
+      console.warn('[Affitor] skipped an affitorQueue entry that cannot be read:', e);
+    }
+  }
+  return out;
+}
+
+function copyEntry(e) {
+  return Array.isArray(e) ? [e[0], e[1], e[2]] : e;
+}
+
+export function install(tag, version, files) {
   var w = window;
-  var calls = []; // [method, arguments, resolve] of calls made before the tracker took over
+  if (w[MARK]) return w[MARK]; // a second copy of the tag changes nothing
+  var calls = []; // [method, a, b, resolve]: calls made before the tracker took over
+  var tracker; // the module that runs, once it does
+  var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
   var ready;
-  var api;
 
-  function queued(method) {
-    return function () {
-      var args = arguments;
-      return new Promise(function (resolve) {
-        calls.push([method, args, resolve]);
-      });
-    };
-  }
-
-  // The tracker's answers must never throw into the page, whatever happens inside it.
-  function safe(f, fallback) {
-    return function (a, b, c) {
-      try {
-        return f(a, b, c);
-      } catch (e) {
-        console.error('[Affitor]', e);
-        return fallback();
-      }
-    };
-  }
-
-  // signup() promises are made here; the tracker resolves them (and never rejects them).
-  function promised(f) {
+  // Before the tracker runs, calls wait here. Once loading gave up they answer at once, and are
+  // still kept: a tracker that arrives late runs them, or the next page view does (see keep).
+  function early(method) {
     return function (a, b) {
       return new Promise(function (resolve) {
-        safe(f, function () {
-          resolve({ ok: false, error: 'internal error' });
-        })(a, b, resolve);
+        calls[calls.length] = [method, a, b, resolve];
+        if (gaveUp) resolve(notLoaded());
       });
     };
   }
 
-  function failed(error) {
-    return function () {
-      return Promise.resolve({ ok: false, error: error });
-    };
-  }
-
-  // If the page goes before the tracker runs, its signups wait in localStorage for the next
-  // page view, where the tracker sends them: a fast redirect must not lose a lead.
-  var kept = false;
-  function keep() {
-    var saved = [];
-    var queue = w.affitorQueue;
-    var i;
-    for (i = 0; i < calls.length; i++) {
-      if (calls[i][0] === 'signup') saved.push([calls[i][1][0], calls[i][1][1], location.href]);
-    }
-    for (i = 0; Array.isArray(queue) && i < queue.length; i++) {
-      if (Array.isArray(queue[i]) && queue[i][0] === 'signup') saved.push([queue[i][1], queue[i][2], location.href]);
-    }
-    if (!saved.length) return;
-    try {
-      var before = JSON.parse(localStorage.getItem(PENDING) || '[]');
-      localStorage.setItem(PENDING, JSON.stringify(before.concat(saved)));
-      kept = true;
-    } catch (e) {}
-  }
-  addEventListener('pagehide', keep);
-
-  // The tracker runs here after all (perhaps back from the back/forward cache).
-  function stopKeeping() {
-    removeEventListener('pagehide', keep);
-    if (kept) {
-      try {
-        localStorage.removeItem(PENDING);
-      } catch (e) {}
-    }
-  }
-
-  function handOver() {
-    for (var i = 0; i < calls.length; i++) calls[i][2](api[calls[i][0]].apply(api, calls[i][1]));
-    calls = [];
-    ready(api);
-  }
-
-  api = w.affitor = {
+  var api = {
     version: version,
-    signup: queued('signup'),
-    trackClick: queued('trackClick'),
+    signup: early('signup'),
+    trackClick: early('trackClick'),
     getClickId: function () {
       return null;
     },
@@ -108,50 +94,226 @@ export function install(tag, url, load, version) {
   api.ready = new Promise(function (resolve) {
     ready = resolve;
   });
+  // The hosted tracker's init(): here the tag is the set-up, so its options are ignored.
+  var started = api.ready.then(function () {});
+  api.init = function () {
+    return started;
+  };
+  try {
+    Object.defineProperty(w, MARK, { value: api });
+  } catch (e) {}
+  publish(api);
 
-  // The tracker takes over: from now on the page's calls go to it.
-  function run(m) {
-    stopKeeping();
-    m.start(tag, w.affitorQueue, m.wake);
-    var queue = (w.affitorQueue = w.affitorQueue || []);
-    if (Array.isArray(queue)) {
-      queue.push = function () {
-        for (var i = 0; i < arguments.length; i++) m.run(arguments[i]);
-        return 0;
-      };
+  // If the page goes before the tracker runs, its signups wait in localStorage for the next
+  // page view, where the tracker sends them: a fast redirect must not lose a lead. Each call is
+  // written on its own, so one that cannot be (a BigInt) costs only itself.
+  var kept = false; // whether this page added to PENDING
+  var before; // PENDING as it was before that
+  function keep() {
+    var saved = [];
+    var list = copyQueue(read(w, 'affitorQueue')) || [];
+    var i;
+    for (i = 0; i < calls.length; i++) if (calls[i][0] === 'signup') save(saved, calls[i][1], calls[i][2]);
+    for (i = 0; i < list.length; i++) {
+      if (Array.isArray(list[i]) && list[i][0] === 'signup') save(saved, list[i][1], list[i][2]);
     }
-    api.signup = promised(m.signup);
-    api.trackClick = promised(m.trackClick);
+    if (!saved.length) return;
+    try {
+      var old = kept ? before : localStorage.getItem(PENDING);
+      var stored = null;
+      try {
+        stored = JSON.parse(old);
+      } catch (e) {}
+      var text = Array.isArray(stored) && stored.length
+        ? old.replace(/\]\s*$/, ',' + saved.join(',') + ']')
+        : '[' + saved.join(',') + ']';
+      localStorage.setItem(PENDING, text);
+      kept = true;
+      before = old;
+    } catch (e) {}
+  }
+  function save(saved, key, email) {
+    try {
+      saved[saved.length] = '[' + json(key) + ',' + json(email) + ',' + json(location.href) + ']';
+    } catch (e) {
+      console.warn('[Affitor] a signup made before the tracker loaded cannot be kept for the next page view:', e);
+    }
+  }
+  function json(v) {
+    var s = JSON.stringify(v);
+    return typeof s === 'string' ? s : 'null';
+  }
+  addEventListener('pagehide', keep);
+
+  // The tracker runs on this page after all (perhaps back from the back/forward cache): what
+  // this page kept is taken back, since the tracker is about to run those calls itself.
+  function takeBack() {
+    if (!kept) return;
+    kept = false;
+    try {
+      if (before === null) localStorage.removeItem(PENDING);
+      else localStorage.setItem(PENDING, before);
+    } catch (e) {}
+  }
+
+  // Calls into the tracker: it resolves `resolve` (never rejects), and never throws into the page.
+  function call(f, a, b, resolve) {
+    try {
+      f(a, b, resolve);
+    } catch (e) {
+      console.error('[Affitor]', e);
+      resolve({ ok: false, error: 'internal error' });
+    }
+  }
+  function safe(f, fallback) {
+    return function () {
+      try {
+        return f();
+      } catch (e) {
+        console.error('[Affitor]', e);
+        return fallback();
+      }
+    };
+  }
+
+  // The tracker takes over: from now on the page's calls go to it. Throws if its start does.
+  function run(m) {
+    var queue = read(w, 'affitorQueue');
+    var list = copyQueue(queue);
+    if (!list && queue != null) console.warn('[Affitor] window.affitorQueue is not an array, so its entries cannot be run');
+    takeBack();
+    m.start(tag, list || [], m.wake);
+    tracker = m;
+    removeEventListener('pagehide', keep);
+
+    // The page's queue: emptied (its entries ran) and its push replaced, so that entries pushed
+    // from now on run at once. A frozen queue is swapped for a new array.
+    function push() {
+      for (var i = 0; i < arguments.length; i++) {
+        try {
+          m.run(copyEntry(arguments[i]));
+        } catch (e) {
+          console.warn('[Affitor] skipped an affitorQueue entry that cannot be read:', e);
+        }
+      }
+      return read(queue, 'length');
+    }
+    if (list) {
+      try {
+        queue.length = 0;
+        queue.push = push;
+      } catch (e) {}
+    }
+    if (!list || read(queue, 'push') !== push) {
+      queue = [];
+      queue.push = push;
+      try {
+        w.affitorQueue = queue;
+      } catch (e) {}
+    }
+
+    api.signup = function (a, b) {
+      return new Promise(function (resolve) {
+        call(m.signup, a, b, resolve);
+      });
+    };
+    api.trackClick = function (a, b) {
+      return new Promise(function (resolve) {
+        call(m.trackClick, a, b, resolve);
+      });
+    };
     api.getClickId = safe(m.getClickId, function () {
       return null;
     });
     api.getData = safe(m.getData, api.getData);
-    handOver();
+    for (var i = 0; i < calls.length; i++) call(m[calls[i][0]], calls[i][1], calls[i][2], calls[i][3]);
+    calls = [];
+    ready(api);
   }
 
-  // Imports the tracker module `file`, initialises it with `init`, and hands over to it.
-  function start(file, init) {
-    return load(url(file)).then(function (m) {
-      return m.default(init).then(function () {
-        run(m);
-      });
-    });
+  // Loading ends: the calls made so far answer 'tracker not loaded', ready resolves.
+  function giveUp(message, e) {
+    if (tracker || gaveUp) return;
+    gaveUp = true;
+    if (e === undefined) console.error(message);
+    else console.error(message, e); // as an argument: whatever was thrown, logging cannot throw
+    for (var i = 0; i < calls.length; i++) calls[i][3](notLoaded());
+    ready(api);
   }
 
-  start('affitor_tracker.js', { module_or_path: url('affitor_tracker_bg.wasm') })
+  var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
+  if (typeof ms !== 'number' || !(ms >= 0)) ms = 10000;
+  try {
+    setTimeout(function () {
+      giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups made on this page are sent if it loads later, or from the next page view');
+    }, ms);
+  } catch (e) {}
+
+  // Imports nothing more on the normal path: the glue is here, and the wasm streams in while
+  // it compiles. Where WebAssembly may not run, or the wasm does not start, the JavaScript build
+  // takes over.
+  var refused = wasmRefused();
+  var loading = refused
+    ? Promise.reject(refused)
+    : start(files.glue, { module_or_path: fetchWasm(files.wasm) });
+  loading
     .catch(function (e) {
-      // A Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling WebAssembly: the
-      // same tracker compiled to JavaScript takes over (a larger download, the same behaviour).
-      if (!/Content.Security.Policy|unsafe-eval/i.test(e && e.message)) throw e;
-      console.error(
-        "[Affitor] this page's Content-Security-Policy does not allow WebAssembly, so the tracker runs its larger JavaScript fallback: add 'wasm-unsafe-eval' to its script-src"
-      );
-      return start('affitor_tracker_fallback.js');
+      if (e !== refused) console.warn('[Affitor] the WebAssembly tracker could not start, so its JavaScript build takes over:', e);
+      return files.fallback().then(function (m) {
+        return start(m);
+      });
     })
     .catch(function (e) {
-      console.error('[Affitor] the tracker could not load: ' + e);
-      api.signup = api.trackClick = failed('tracker not loaded');
-      handOver();
+      giveUp('[Affitor] the tracker could not load:', e);
     });
+
+  function start(m, init) {
+    return m.default(init).then(function () {
+      run(m);
+    });
+  }
   return api;
+}
+
+// The page's fetch may throw, hang or resolve to anything: the glue then fails (or the load
+// timeout ends it), never the page.
+function fetchWasm(url) {
+  try {
+    return fetch(url);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+// Whether WebAssembly may run here, decided before anything is downloaded: a
+// Content-Security-Policy without 'wasm-unsafe-eval' makes every engine refuse to compile (each
+// with its own message, so the message is not read), and some browsers have no WebAssembly at
+// all (iOS Lockdown Mode). Returns the reason it may not, after saying it once on the console.
+function wasmRefused() {
+  try {
+    new WebAssembly.Module(new Uint8Array(EMPTY_WASM));
+    return null;
+  } catch (e) {
+    var missing = typeof WebAssembly !== 'object';
+    if (missing) console.warn('[Affitor] this browser has no WebAssembly (turned off, as in iOS Lockdown Mode), so the tracker runs its JavaScript build');
+    else console.error("[Affitor] this page's Content-Security-Policy does not allow WebAssembly, so the tracker runs its larger JavaScript fallback: add 'wasm-unsafe-eval' to its script-src");
+    return e || 'refused';
+  }
+}
+
+// window.affitor = api. Another script's window.affitor (Affitor's hosted tracker, say) is
+// replaced, with a warning; one that cannot be replaced is reported, and the tracker still runs
+// window.affitorQueue (and the module entry's functions): no lead is lost silently.
+function publish(api) {
+  var w = window;
+  var old = read(w, 'affitor');
+  try {
+    w.affitor = api;
+  } catch (e) {}
+  if (read(w, 'affitor') !== api) {
+    console.error('[Affitor] window.affitor is taken by another script and cannot be replaced: use window.affitorQueue (or the module entry) to reach this tracker');
+  } else if (old) {
+    var v = read(old, 'version');
+    console.warn('[Affitor] window.affitor was set by another script' + (typeof v === 'string' ? ' (version ' + v + ')' : '') + ': this tracker replaces it; if that is Affitor\'s hosted tracker, remove its tag');
+  }
 }

@@ -9,9 +9,15 @@
 // does nothing: no `window`, no `document` is touched until `init()` runs in a browser, so it
 // is safe to import in server-side rendering, where every function is a harmless no-op.
 //
-// In the browser it runs the script tag's own loader code (loader/install.js).
+// In the browser it runs the script tag's own loader code (loader/install.js). Its files are
+// referenced only in the forms every bundler resolves statically (a static import of the glue,
+// `new URL('<literal>', import.meta.url)` for the wasm, a literal import() for the JavaScript
+// fallback), so Vite, Next.js, webpack and Rollup ship them with no configuration. esbuild does
+// not resolve `new URL(…, import.meta.url)`: there the page passes `wasmUrl` (see the README),
+// and builds with `--splitting --format=esm`, or the fallback is bundled into the app itself.
 
-import { install as installTracker } from '../loader/install.js';
+import * as glue from '../dist/affitor_tracker.js';
+import { install as installTracker, installed } from '../loader/install.js';
 
 const VERSION = '0.1.0';
 
@@ -31,8 +37,7 @@ const inBrowser = () => typeof window !== 'undefined' && typeof document !== 'un
 
 /** The running tracker's `window.affitor` (from init() or the script tag), if there is one. */
 function tracker() {
-  const api = inBrowser() ? window.affitor : undefined;
-  return api && api.version ? api : null;
+  return (inBrowser() && installed()) || null;
 }
 
 // Calls made before init(): [function, arguments, resolve].
@@ -59,8 +64,9 @@ export function init(options = {}) {
 }
 
 /**
- * `signup(customerKey, email?)`: records the lead. Resolves to the result object and never
- * rejects; calls made before init() wait for it. On a server: `{ ok: false, error }`.
+ * `signup(customerKey, email?)`, or `signup({ customerKey, email })`: records the lead. Resolves
+ * to the result object and never rejects; calls made before init() wait for it. On a server:
+ * `{ ok: false, error }`.
  */
 export function signup(customerKey, email) {
   const api = tracker();
@@ -70,15 +76,16 @@ export function signup(customerKey, email) {
 }
 
 /**
- * `trackClick(url?)`: reports the affiliate click in `url` (default: the page's address), for
- * single-page apps whose client-side navigation brought a new `?aff=`. Like signup(), it never
- * rejects, and calls made before init() wait for it.
+ * `trackClick(url?, existingClickId?)`: reports the affiliate click in `url` (default: the page's
+ * address), for single-page apps whose client-side navigation brought a new `?aff=`;
+ * `existingClickId` is the click it replaces. Like signup(), it never rejects, and calls made
+ * before init() wait for it.
  */
-export function trackClick(url) {
+export function trackClick(url, existingClickId) {
   const api = tracker();
-  if (api) return api.trackClick ? api.trackClick(url) : Promise.resolve({ ok: false, error: 'not supported' });
+  if (api) return api.trackClick(url, existingClickId);
   if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
-  return new Promise((resolve) => early.push([trackClick, [url], resolve]));
+  return new Promise((resolve) => early.push([trackClick, [url, existingClickId], resolve]));
 }
 
 /** The click id this browser holds, or null (before the tracker runs, and on a server). */
@@ -118,22 +125,21 @@ function settings(options) {
   };
 }
 
+// Vite's dev server bundles dependencies into node_modules/.vite/deps/ without the files they
+// reference (vitejs/vite#8427): there the wasm is read from the package's own directory.
+function packageWasm(url) {
+  return url.pathname.includes('/node_modules/.vite/')
+    ? new URL('/node_modules/affitor-tracker/dist/affitor_tracker_bg.wasm', url)
+    : url;
+}
+
 /** Installs `window.affitor` and loads the tracker, exactly as the script tag's loader does. */
 function install(options) {
-  // `new URL('…', import.meta.url)` and a literal import(): the forms bundlers look for to copy
-  // the files; one that does not (esbuild) leaves them as they are, and the page passes wasmUrl.
-  const wasm = new URL(
-    options.wasmUrl || new URL('../dist/affitor_tracker_bg.wasm', import.meta.url),
-    location.href,
-  ).href;
-  // The JavaScript build, for pages whose CSP forbids WebAssembly: by default next to the wasm.
-  const fallback = options.fallbackUrl || new URL('affitor_tracker_fallback.js', wasm).href;
-  const glue = new URL('../dist/affitor_tracker.js', import.meta.url).href;
-  const files = { 'affitor_tracker_bg.wasm': wasm, 'affitor_tracker_fallback.js': fallback };
-  return installTracker(
-    settings(options),
-    (file) => files[file] || new URL(`../dist/${file}`, import.meta.url).href,
-    (url) => (url === glue ? import('../dist/affitor_tracker.js') : import(/* @vite-ignore */ url)),
-    VERSION,
-  );
+  const page = (url) => new URL(url, location.href).href;
+  const wasm = page(options.wasmUrl || packageWasm(new URL('../dist/affitor_tracker_bg.wasm', import.meta.url)));
+  // The JavaScript build, for pages where WebAssembly may not run; loaded only there.
+  const fallback = options.fallbackUrl
+    ? () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ page(options.fallbackUrl))
+    : () => import('../dist/affitor_tracker_fallback.js');
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback });
 }

@@ -1,13 +1,15 @@
 // Builds dist/ from the Rust crate and the loader (the compile step is scripts/cargo.mjs):
 //   cargo (wasm32, release) → wasm-bindgen --target web → wasm-opt -Oz → dist/
-// and minifies the wasm-bindgen glue and the loader with esbuild.
+// and bundles the loader with the wasm-bindgen glue into one classic script with esbuild
+// (dist/affitor-tracker.js); the glue is also written alone (dist/affitor_tracker.js) for the
+// module entry (module/index.js), whose bundler bundles it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync, transformSync } from 'esbuild';
+import { transformSync } from 'esbuild';
 import { WASM_OPT_FEATURES, compileWasm } from './cargo.mjs';
+import { buildLoader } from './build-loader.mjs';
 import { minifyNames } from './minify-names.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,29 +40,17 @@ const short = minifyNames(
   readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'),
 );
 writeFileSync(join(out, 'affitor_tracker_bg.wasm'), short.wasm);
-const glue = transformSync(short.glue, { format: 'esm', minify: true, target: 'es2020' }).code;
+// The glue's one console line on the normal path (a wasm served without application/wasm) gets
+// the tracker's prefix and says what to fix.
+const MIME_WARNING = 'console.warn("`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n", e);';
+if (!short.glue.includes(MIME_WARNING)) console.warn('[build] the glue has no MIME-type warning to prefix with [Affitor]');
+const prefixed = short.glue.replace(MIME_WARNING, () =>
+  'console.warn("[Affitor] the wasm is not served as Content-Type: application/wasm, so it is downloaded whole before it compiles (slower): set that type on the server", e);');
+const glue = transformSync(prefixed, { format: 'esm', minify: true, target: 'es2020' }).code;
 writeFileSync(join(out, 'affitor_tracker.js'), glue);
 
-// The loader asks for the glue and the wasm with this build's hash, so a browser never
-// pairs a cached old module with a new loader.
-const build = createHash('sha256')
-  .update(glue)
-  .update(readFileSync(join(out, 'affitor_tracker_bg.wasm')))
-  .digest('hex')
-  .slice(0, 10);
-// The loader: a classic script (an IIFE with its install.js inlined), no module syntax left.
-const min = buildSync({
-  entryPoints: [join(root, 'loader', 'affitor-tracker.js')],
-  bundle: true,
-  write: false,
-  format: 'iife',
-  minify: true,
-  target: 'es2017',
-  legalComments: 'none',
-}).outputFiles[0].text
-  .replaceAll('__VERSION__', version)
-  .replaceAll('__BUILD__', build);
-writeFileSync(join(out, 'affitor-tracker.js'), min);
+// The script tag: the loader with the glue bundled in (scripts/build-loader.mjs).
+const build = buildLoader();
 
 console.log(`built dist/ (version ${version}, build ${build})`);
 (await import('./build-fallback.mjs')).buildFallback(wasm); // dist/affitor_tracker_fallback.js, for CSPs without 'wasm-unsafe-eval'

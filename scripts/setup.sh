@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build (and, with "test", the tests) need, skipping whatever is already
 # there: quick and idempotent. Usage: scripts/setup.sh build|test
+# With "test", the browsers of the run (AFFITOR_ENGINE=chromium|firefox|webkit|wpe, a comma list;
+# unset: all four) come from Debian's packages: installed here when run as root, else named.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=${1:-build}
@@ -32,18 +34,43 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want"
 fi
 
-# npm dev dependencies (binaryen's wasm-opt, esbuild, playwright-core).
+# npm dev dependencies (binaryen's wasm-opt, esbuild, playwright-core, puppeteer-core, selenium-webdriver).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dev dependencies"; npm ci --no-audit --no-fund
 fi
 
 if [ "$need" = test ]; then
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    if [ "$(id -u)" = 0 ]; then
-      say "installing Debian's chromium and chromium-driver"
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  # engine → the Debian packages it needs, and a file each installs.
+  engines=${AFFITOR_ENGINE:-chromium,firefox,webkit,wpe}
+  packages=()
+  missing=()
+  check() { # check FILE PACKAGE
+    if [ ! -x "$1" ]; then packages+=("$2"); missing+=("$1"); fi
+  }
+  # The wasm-bindgen-test glue tests run in Chromium too (chromedriver).
+  for engine in ${engines//,/ }; do
+    case "$engine" in
+      chromium) check /usr/bin/chromium chromium; check /usr/bin/chromedriver chromium-driver ;;
+      firefox) check /usr/bin/firefox-esr firefox-esr ;;
+      webkit)
+        check /usr/bin/WebKitWebDriver webkit2gtk-driver
+        check /usr/bin/Xvfb xvfb
+        ls /usr/lib/*/webkit2gtk-4.1/MiniBrowser >/dev/null 2>&1 || { packages+=(webkit2gtk-driver); missing+=(MiniBrowser); } ;;
+      wpe) check /usr/bin/WPEWebDriver wpewebkit-driver; check /usr/bin/cog cog ;;
+      *) echo "[setup] AFFITOR_ENGINE: unknown engine '$engine' (chromium, firefox, webkit, wpe)" >&2; exit 1 ;;
+    esac
+  done
+  if [ ${#packages[@]} -gt 0 ]; then
+    list=$(printf '%s\n' "${packages[@]}" | sort -u | tr '\n' ' ')
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing the test browsers from Debian: $list(missing: ${missing[*]})"
+      apt-get update -qq
+      # shellcheck disable=SC2086
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $list >/dev/null
     else
-      echo "[setup] the browser tests need Chromium: run 'sudo apt-get install -y chromium chromium-driver'" >&2
+      echo "[setup] the browser tests need: ${missing[*]}" >&2
+      echo "[setup] install them with: sudo apt-get install -y $list" >&2
+      echo "[setup] or run fewer engines, e.g. AFFITOR_ENGINE=chromium npm test" >&2
       exit 1
     fi
   fi

@@ -42,6 +42,8 @@ pub enum Problem {
     BadApiBase(String),
     BadCookieDomain(String),
     BadTimeout(String),
+    /// A switch (`data-affitor-debug`, `data-affitor-test-mode`) that is neither on nor off.
+    BadSwitch(&'static str, String),
 }
 
 impl Problem {
@@ -64,6 +66,13 @@ impl Problem {
                 "data-affitor-cookie-domain is not a domain name, ignoring: ",
                 v.as_str(),
             ),
+            Problem::BadSwitch(name, v) => {
+                return cat(&[
+                    name,
+                    " must be \"true\" or \"false\" (or 1/0, or empty for on); it stays off, ignoring: ",
+                    v,
+                ]);
+            }
         };
         cat(&[text, value])
     }
@@ -95,8 +104,16 @@ pub fn parse(
             None => problems.push(Problem::BadApiBase(v)),
         }
     }
-    c.debug = attr("data-affitor-debug").is_some_and(|v| flag(&v));
-    c.test_mode = attr("data-affitor-test-mode").is_some_and(|v| flag(&v));
+    for (name, on) in [
+        ("data-affitor-debug", &mut c.debug),
+        ("data-affitor-test-mode", &mut c.test_mode),
+    ] {
+        match attr(name).map(|v| (switch(&v), v)) {
+            None => {}
+            Some((Some(b), _)) => *on = b,
+            Some((None, v)) => problems.push(Problem::BadSwitch(name, v)),
+        }
+    }
     if let Some(v) = attr("data-affitor-cookie-domain").filter(|v| !v.trim_ascii().is_empty()) {
         match cookie_domain(&v) {
             Some(d) => c.cookie_domain = Some(d),
@@ -112,10 +129,56 @@ pub fn parse(
     (c, problems)
 }
 
-/// `"true"` (any case), `"1"`, or a bare attribute turns a switch on.
-fn flag(v: &str) -> bool {
+/// A switch's value: `true`/`false` in any case, `1`/`0`, and a bare attribute (empty) is on;
+/// anything else is no answer.
+fn switch(v: &str) -> Option<bool> {
     let v = v.trim_ascii();
-    v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true")
+    if v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if v == "0" || v.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// How long the tracker waits, in milliseconds. The defaults are the product's; tests shorten
+/// them with `window.AFFITOR_TEST_TIMINGS` (maintainers only) so no test waits out a lease.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timings {
+    /// How long a page may hold an outbox entry it is sending before another may take it over.
+    pub lease_ms: u32,
+    /// The first retry's wait; each next one doubles (see `retry::delay`).
+    pub retry_base_ms: u32,
+    /// How long a signup waits for the landing page's click request before going without it.
+    pub click_wait_ms: u32,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            lease_ms: 15_000,
+            retry_base_ms: 1_000,
+            click_wait_ms: 2_000,
+        }
+    }
+}
+
+impl Timings {
+    /// The defaults, with each field `field(name)` gives (whole milliseconds, under 10 minutes).
+    pub fn read(field: impl Fn(&str) -> Option<f64>) -> Timings {
+        let pick = |name, default| {
+            field(name)
+                .filter(|ms| *ms >= 1.0 && *ms <= 600_000.0)
+                .map_or(default, |ms| ms as u32)
+        };
+        let d = Timings::default();
+        Timings {
+            lease_ms: pick("leaseMs", d.lease_ms),
+            retry_base_ms: pick("retryBaseMs", d.retry_base_ms),
+            click_wait_ms: pick("clickWaitMs", d.click_wait_ms),
+        }
+    }
 }
 
 /// Up to 15 decimal digits (so it stays exact as a JavaScript number), leading zeros dropped.
@@ -143,10 +206,37 @@ pub fn api_base(v: &str) -> Option<String> {
         return None;
     }
     let authority = text::split(rest, b'/').next().unwrap_or("");
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => text::split(v6, b']').next().unwrap_or(""),
-        None => text::split(authority, b':').next().unwrap_or(""),
+    // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
+    // `http://[::1]evil.example` is refused rather than read as `[::1]`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = text::split_once(v6, b']')?;
+            if !host
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+            {
+                return None;
+            }
+            (host, after)
+        }
+        None => {
+            let host = text::split(authority, b':').next().unwrap_or("");
+            if !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+            {
+                return None;
+            }
+            (host, &authority[host.len()..])
+        }
     };
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|p| {
+            !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+        });
+    if !port_ok {
+        return None;
+    }
     if host.is_empty() || !(secure || is_loopback(host)) {
         return None;
     }
@@ -275,6 +365,9 @@ mod tests {
             "//api.affitor.com",
             "https://",
             "https://x.com?a=1",
+            "http://[::1]evil.example:8080",
+            "http://[::1]:80x",
+            "https://x.com:",
         ] {
             assert_eq!(api_base(bad), None, "{bad}");
         }
@@ -314,9 +407,39 @@ mod tests {
     }
 
     #[test]
-    fn switches_accept_bare_attributes() {
-        assert!(flag("") && flag("true") && flag("1"));
-        assert!(!flag("false") && !flag("no"));
+    fn switches_are_true_false_one_zero_or_bare() {
+        for on in ["", "true", "TRUE", " True ", "1"] {
+            assert_eq!(switch(on), Some(true), "{on:?}");
+        }
+        for off in ["false", "FALSE", "0"] {
+            assert_eq!(switch(off), Some(false), "{off:?}");
+        }
+        for bad in ["yes", "no", "on", "2", "truee"] {
+            assert_eq!(switch(bad), None, "{bad:?}");
+        }
+        let (c, p) = parse(tag(&[("data-affitor-test-mode", "yes")]), Some("1".into()));
+        assert!(!c.test_mode);
+        assert_eq!(
+            p,
+            vec![Problem::BadSwitch("data-affitor-test-mode", "yes".into())]
+        );
+        assert!(
+            p[0].message().contains("yes") && p[0].message().contains("data-affitor-test-mode")
+        );
+    }
+
+    #[test]
+    fn timings_take_sane_overrides_only() {
+        assert_eq!(Timings::read(|_| None), Timings::default());
+        let t = Timings::read(|k| match k {
+            "leaseMs" => Some(1500.0),
+            "retryBaseMs" => Some(-5.0),
+            "clickWaitMs" => Some(f64::NAN),
+            _ => None,
+        });
+        assert_eq!(t.lease_ms, 1500);
+        assert_eq!(t.retry_base_ms, 1000);
+        assert_eq!(t.click_wait_ms, 2000);
     }
 
     #[test]

@@ -46,8 +46,7 @@ mod tests {
     }
 }
 
-/// FNV-1a, 64 bits, in base 36: a short, stable fingerprint. The dedupe list keeps these
-/// instead of customer keys, so localStorage never holds who signed up.
+/// FNV-1a, 64 bits, in base 36: a short, stable fingerprint of `parts` (see `lead::dedupe`).
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (i, part) in parts.iter().enumerate() {

@@ -1,35 +1,159 @@
-//! The Affitor browser tracker: captures affiliate clicks and sends signup (lead) events,
-//! as `../shared/CONTRACT.md` describes. `loader/affitor-tracker.js` loads this module and
-//! calls [`api::start`]; everything the tracker decides is decided here.
+//! The Affitor browser tracker: captures affiliate clicks and sends signup (lead) events, as
+//! `docs/contract.md` describes. The loader (`loader/`) installs `window.affitor` at once and
+//! hands over to the functions exported here; everything the tracker decides is decided in
+//! this crate.
 //!
-//! Pure logic (`config`, `cookie`, `json`, `lead`, `id`, `queue::command`) has no browser in
-//! it and is unit-tested natively; the rest is thin glue over web-sys and js-sys.
+//! By feature: `lead` (signups: arguments, body, outbox, dedupe, delivery), `click` (click
+//! capture: rules, cookies), `queue` (`window.affitorQueue`), `config` (the tag's settings),
+//! `browser` (the thin glue: page, storage, http, timers, locks, events, console). The rules
+//! are pure functions, tested natively with `cargo test`.
 #![no_std]
 
 extern crate alloc;
 #[cfg(any(test, feature = "std", not(target_arch = "wasm32")))]
 extern crate std;
 
-pub mod api;
-pub mod arg;
-pub mod backoff;
+pub mod browser;
 pub mod click;
 pub mod config;
-pub mod cookie;
-pub mod delivery;
 pub mod id;
 pub mod json;
 pub mod lead;
-pub mod log;
-pub mod net;
-pub mod outbox;
-pub mod page;
+pub mod outcome;
 pub mod queue;
+pub mod retry;
+pub mod signal;
 pub mod state;
-pub mod store;
-pub mod task;
 pub mod text;
-pub mod track;
+
+use browser::events::Listener;
+use browser::{console, js, page};
+use config::{Problem, Timings};
+use core::future::Future;
+use js_sys::Function;
+use outcome::Outcome;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+/// Reads the script tag's settings, sends what earlier pages left unsent, picks up the click in
+/// the page's address, and runs the calls queued before the tracker loaded. Runs once.
+#[wasm_bindgen]
+pub fn start(tag: JsValue, queue: JsValue) {
+    if state::page().is_some() {
+        return;
+    }
+    let global_id = page::global("AFFITOR_PROGRAM_ID");
+    let global_id = global_id.as_string().or_else(|| js::decimal(&global_id));
+    let (config, problems) = config::parse(|name| page::attribute(&tag, name), global_id);
+    console::set_debug(config.debug);
+    for p in &problems {
+        match p {
+            Problem::MissingProgramId => console::error(&p.message()),
+            _ => console::warn(&p.message()),
+        }
+    }
+    let timings = page::global("AFFITOR_TEST_TIMINGS");
+    let timings = Timings::read(|k| js::get(&timings, k).as_f64());
+    let session_id = id::session_id(browser::now(), browser::random(), browser::random());
+    console::debug("tracker started", &session_id.as_str().into());
+    if !state::init(state::Page::new(config, timings, session_id)) {
+        return;
+    }
+    let Some(page) = state::page() else {
+        return;
+    };
+    follow_the_page(page);
+    click::cookies::migrate_legacy();
+    let href = page::href();
+    if click::rules::aff_param(&href).is_some() {
+        spawn_local(async move {
+            click::capture(href, None).await;
+        });
+    }
+    spawn_local(lead::delivery::flush(page));
+    lead::replay_pending();
+    queue::drain(&queue);
+}
+
+/// The page's life: leaving it (`pagehide`), coming back from the back/forward cache
+/// (`pageshow` with `persisted`), and its Content-Security-Policy refusing the API.
+fn follow_the_page(page: &'static state::Page) {
+    let listeners = [
+        Listener::new("pagehide", move |_| lead::delivery::release(page)),
+        Listener::new("pageshow", move |e| {
+            if js::get(&e, "persisted").as_bool() == Some(true) {
+                lead::delivery::resume(page);
+            }
+        }),
+        Listener::new("securitypolicyviolation", move |e| {
+            let blocked = js::get(&e, "blockedURI").as_string().unwrap_or_default();
+            if blocked.starts_with(&page.config.api_base) && !page.api_blocked.replace(true) {
+                console::error(&text::cat(&[
+                    "this page's Content-Security-Policy blocks the tracker's requests to ",
+                    &page.config.api_base,
+                    ": add it to connect-src, or serve the API from the site's own origin (a first-party data-affitor-api-base). Leads are kept and sent once it is allowed",
+                ]));
+            }
+        }),
+    ];
+    // Followed for the life of the page.
+    core::mem::forget(listeners);
+}
+
+/// `affitor.signup(customerKey, email?)` or `signup({ customerKey, email })`: resolves the
+/// loader's Promise with the result object, never rejects.
+#[wasm_bindgen]
+pub fn signup(key: JsValue, email: JsValue, resolve: JsValue) {
+    answer(resolve, lead::signup(key, email, None));
+}
+
+/// `affitor.trackClick(url?, existingClickId?)`: reports the click in `url` (default: the
+/// page's address), for single-page apps whose client-side navigation brought a new `?aff=`.
+#[wasm_bindgen(js_name = trackClick)]
+pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
+    let url = url.as_string().unwrap_or_else(page::href);
+    answer(resolve, click::capture(url, existing.as_string()));
+}
+
+/// Runs one `affitorQueue` entry pushed after the tracker loaded.
+#[wasm_bindgen]
+pub fn run(entry: JsValue) {
+    queue::run(&entry);
+}
+
+/// `affitor.getClickId()`: the stored click id, or `null`.
+#[wasm_bindgen(js_name = getClickId)]
+pub fn get_click_id() -> JsValue {
+    click::cookies::click_id().map_or(JsValue::NULL, JsValue::from)
+}
+
+/// `affitor.getData()`: `{ clickId, programId, hasAttribution, affiliateUrl }`.
+#[wasm_bindgen(js_name = getData)]
+pub fn get_data() -> JsValue {
+    let click_id = click::cookies::click_id();
+    let program_id = state::page()
+        .and_then(|p| p.config.program_id.as_deref())
+        .map(JsValue::from_str);
+    let affiliate_url = click::cookies::get(&page::cookies(), click::jar::AFF_URL);
+    let o = js_sys::Object::new();
+    let opt = |v: Option<JsValue>| v.unwrap_or(JsValue::NULL);
+    js::set(&o, "clickId", &opt(click_id.as_deref().map(JsValue::from)));
+    js::set(&o, "programId", &opt(program_id));
+    js::set(&o, "hasAttribution", &click_id.is_some().into());
+    js::set(&o, "affiliateUrl", &opt(affiliate_url.map(JsValue::from)));
+    o.into()
+}
+
+/// Runs `work` and hands its outcome to the loader's `resolve`.
+fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
+    spawn_local(async move {
+        let outcome = work.await.to_js();
+        if let Some(f) = resolve.dyn_ref::<Function>() {
+            let _ = f.call1(&JsValue::UNDEFINED, &outcome);
+        }
+    });
+}
 
 // The shipped build has no std: a panic is a plain trap instead of pulling in the formatting
 // machinery (≈20 KB), and memory comes from a ≈1 KB allocator instead of dlmalloc.

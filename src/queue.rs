@@ -1,9 +1,14 @@
 //! `window.affitorQueue`: calls a page made before the tracker loaded (CONTRACT.md §2).
-//! Entries are arrays like `['signup', customerKey, email]`.
+//! Entries are arrays like `['signup', customerKey, email]`; each is read without trusting it
+//! (a getter, a Proxy, a frozen array).
 
-use crate::{api, log};
-use js_sys::Array;
-use wasm_bindgen::{JsCast, JsValue};
+use crate::browser::{console, js, page};
+use crate::{click, lead};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
+
+/// The most entries run from a queue the page filled before the tracker loaded.
+const MAX_ENTRIES: u32 = 1000;
 
 #[derive(Debug, PartialEq, Clone, Copy)]
 pub enum Command {
@@ -19,35 +24,38 @@ pub fn command(name: &str) -> Option<Command> {
     }
 }
 
-/// Runs and removes every entry already queued, in order.
+/// Runs every entry already queued, in order, and empties the queue where the page lets it.
 pub fn drain(queue: &JsValue) {
     if queue.is_undefined() || queue.is_null() {
         return;
     }
-    let Some(queue) = queue.dyn_ref::<Array>() else {
-        log::warn("window.affitorQueue is not an array, so its entries cannot be run");
+    if !js::is_array(queue) {
+        console::warn("window.affitorQueue is not an array, so its entries cannot be run");
         return;
-    };
-    let entries = queue.slice(0, queue.length());
-    queue.set_length(0);
-    for entry in entries.iter() {
+    }
+    let entries = js::items(queue, MAX_ENTRIES);
+    js::set(queue, "length", &0.into());
+    for entry in entries {
         run(&entry);
     }
 }
 
 /// Runs one entry; anything that is not a known command is skipped with a warning.
 pub fn run(entry: &JsValue) {
-    let known = entry
-        .dyn_ref::<Array>()
-        .and_then(|e| Some((command(&e.get(0).as_string()?)?, e)));
-    match known {
-        Some((Command::Signup, e)) => {
-            // The result is logged by `signup`; a queued call has no one to return it to.
-            api::signup(e.get(1), e.get(2), None);
-        }
-        Some((Command::TrackClick, e)) => api::track_click(e.get(1), JsValue::UNDEFINED, None),
-        None => log::warn(
-            "skipped an affitorQueue entry: expected ['signup', customerKey, email] or ['trackClick']",
+    let name = js::is_array(entry)
+        .then(|| js::index(entry, 0).as_string())
+        .flatten();
+    let (a, b) = (js::index(entry, 1), js::index(entry, 2));
+    match name.as_deref().and_then(command) {
+        // A queued call has no one to answer: its outcome is logged along the way.
+        Some(Command::Signup) => spawn_local(async move {
+            lead::signup(a, b, None).await;
+        }),
+        Some(Command::TrackClick) => spawn_local(async move {
+            click::capture(a.as_string().unwrap_or_else(page::href), b.as_string()).await;
+        }),
+        None => console::warn(
+            "skipped an affitorQueue entry: expected ['signup', customerKey, email] or ['trackClick', url]",
         ),
     }
 }

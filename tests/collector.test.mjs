@@ -57,9 +57,9 @@ function client(collector) {
   const url = (p) => collector.url + p;
   return {
     url,
-    post(p, body, { contentType = 'application/json', headers = {} } = {}) {
+    post(p, body, { contentType = 'application/json', headers = {}, signal } = {}) {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
-      return fetch(url(p), { method: 'POST', headers: { 'Content-Type': contentType, ...headers }, body: text });
+      return fetch(url(p), { method: 'POST', headers: { 'Content-Type': contentType, ...headers }, body: text, signal });
     },
     async json(p, init) {
       const res = await fetch(url(p), init);
@@ -435,6 +435,37 @@ describe('with one collector', { timeout: 30_000 }, () => {
       const [dropped] = await c.requests();
       assert.deepEqual(dropped.fault, { drop: true });
       assert.equal(dropped.status, null);
+      assert.equal(dropped.aborted, true, 'no longer in flight');
+      assert.equal((await c.requests())[1].aborted, false);
+    });
+
+    test('a reset drops a request stalled across it: nothing from before lands after it', async () => {
+      await c.faults({ lead: [{ stallMs: 300 }] });
+      const stalled = c.post('/api/v1/track/lead', { customer_key: 'u_before_reset' });
+      for (let i = 0; i < 100 && !(await c.requests())[0]?.body; i++) await new Promise((r) => setTimeout(r, 10));
+      await c.reset();
+      await assert.rejects(stalled, TypeError, 'a network error, as a dropped request');
+      assert.deepEqual(await c.events(), []);
+      assert.equal((await c.post('/api/v1/track/lead', { customer_key: 'u_before_reset' })).status, 200, 'the customer is new');
+    });
+
+    test('a request the client gives up on is marked aborted, not in flight', async () => {
+      await c.faults({ lead: [{ stallMs: 5000 }] });
+      const controller = new AbortController();
+      const pending = c.post('/api/v1/track/lead', { customer_key: 'u_gone' }, { signal: controller.signal });
+      let logged;
+      for (let i = 0; i < 100 && !logged?.body; i++) {
+        logged = (await c.requests())[0];
+        if (!logged?.body) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(logged.aborted, false, 'in flight while stalled');
+      controller.abort();
+      await assert.rejects(pending);
+      for (let i = 0; i < 100 && !logged.aborted; i++) {
+        logged = (await c.requests())[0];
+        if (!logged.aborted) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual([logged.status, logged.aborted], [null, true]);
     });
 
     test('stallMs delays the answer, then processes normally', async () => {
@@ -508,6 +539,24 @@ describe('with one collector', { timeout: 30_000 }, () => {
       assert.ok(requests.every((r) => r.method === 'POST' && r.path === '/api/v1/track/lead' && typeof r.at === 'number'));
     });
 
+    test('requests: each keeps the headers it came with (for what a proxy or a server forwards)', async () => {
+      await c.post('/api/v1/track/lead', { customer_key: 'u_headers' }, {
+        headers: {
+          Authorization: 'Bearer sk_test_123',
+          'User-Agent': 'visitor-agent/1.0',
+          'X-Forwarded-For': '203.0.113.7',
+          Origin: 'https://shop.example',
+        },
+      });
+      const [logged] = await c.requests();
+      assert.equal(logged.headers['content-type'], 'application/json');
+      assert.equal(logged.headers.authorization, 'Bearer sk_test_123');
+      assert.equal(logged.headers['user-agent'], 'visitor-agent/1.0');
+      assert.equal(logged.headers['x-forwarded-for'], '203.0.113.7');
+      assert.equal(logged.headers.origin, 'https://shop.example');
+      assert.equal(logged.origin, 'https://shop.example');
+    });
+
     test('stream: one "tracked" server-sent event per accepted event', async () => {
       const controller = new AbortController();
       const res = await fetch(c.url('/api/v1/dev/stream'), { signal: controller.signal });
@@ -558,6 +607,14 @@ describe('with one collector', { timeout: 30_000 }, () => {
 
       const js = await fetch(c.url('/affitor/affitor-tracker.js'));
       assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
+
+      // Loadable by a tag on any other origin (fetch/import of the wasm and the module included).
+      for (const res of [wasm, js]) {
+        assert.equal(res.headers.get('access-control-allow-origin'), '*');
+        assert.equal(res.headers.get('cross-origin-resource-policy'), 'cross-origin');
+      }
+      const site = await fetch(c.url('/signup'));
+      assert.equal(site.headers.get('access-control-allow-origin'), null, 'only the tracker files');
 
       const missing = await answer(fetch(c.url('/affitor/nope.js')));
       assert.equal(missing.status, 404);

@@ -51,7 +51,7 @@ export interface AffitorInitOptions {
   timeout?: number;
   /** Where the page can fetch `dist/affitor_tracker_bg.wasm`, for bundlers that do not ship it themselves. */
   wasmUrl?: string | URL;
-  /** Where the page can fetch `dist/affitor_tracker_fallback.js`, the JavaScript build used when a CSP forbids WebAssembly. Default: next to the wasm. */
+  /** Where the page can import `dist/affitor_tracker_fallback.js`, the JavaScript build used where WebAssembly may not run (a CSP without 'wasm-unsafe-eval', no WebAssembly). Default: the package's own, through a literal `import()` the bundler resolves. */
   fallbackUrl?: string | URL;
 }
 

@@ -1,9 +1,9 @@
 // Leads that arrive (issue: "survive redirects, outages and double submits"), each shown in
 // headless Chromium against the dev collector's fault injection.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, open, ready, setup, tag } from './harness.mjs';
+import { CHROMIUM_ARGS, open, outboxEmpty, ready, setup, tag, timings } from './harness.mjs';
 
 let env;
 before(async () => {
@@ -11,105 +11,38 @@ before(async () => {
 });
 after(() => env?.close());
 beforeEach(() => env.reset());
+afterEach(() => env.closeContexts());
 
+// Short lease and backoff (window.AFFITOR_TEST_TIMINGS), so that no test waits out a real 15 s
+// lease. (A build that does not read them yet just takes longer: the deadlines allow for it.)
+const TIMINGS = { leaseMs: 1500, retryBaseMs: 100 };
+const fast = (attrs = {}) => `${timings(TIMINGS)}${tag(env, attrs)}`;
 const CLICK = [{ name: 'affitor_click_id', value: 'cust_42_1714000000000' }];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const leads = async () => (await env.events('lead')).map((e) => e.body);
+/** Nothing more can be sent: every page's outbox is empty and no request is in flight. */
+const quiet = async (pages) => {
+  await env.until(async () => (await Promise.all(pages.map(outboxEmpty))).every(Boolean), 20_000, 'the outbox to empty');
+  await env.settled();
+};
 const posts = async () => (await env.requests('/api/v1/track/lead')).filter((r) => r.method === 'POST');
 
 describe('delivery', () => {
-  it('a redirect right after signup() still delivers the lead, preflight held for half a second', async () => {
-    await env.faults({ preflightDelayMs: 500 });
-    env.pages.set('/welcome', '<!doctype html><title>welcome</title><h1>Welcome</h1>');
-    const page = await open(env, tag(env), { cookies: CLICK });
-    await ready(page);
-    await Promise.all([
-      page.waitForURL('**/welcome'),
-      page.evaluate(() => {
-        window.affitor.signup('redirect_user', 'r@example.com');
-        location.href = '/welcome';
-      }),
-    ]);
-    await env.until(async () => (await leads()).length === 1, 5000, 'the lead');
-    assert.equal((await leads())[0].customer_key, 'redirect_user');
-    await sleep(500);
-    assert.equal((await leads()).length, 1, 'exactly one lead');
-    assert.deepEqual(page.errors, []);
-    await page.context().close();
-  });
-
-  it('503, 502 then 200: retried with backoff, exactly one accepted lead', async () => {
-    await env.faults({ lead: [{ status: 503 }, { status: 502 }] });
-    const page = await open(env, tag(env, { 'data-affitor-timeout': '10000' }), { cookies: CLICK });
-    await ready(page);
-    const result = await page.evaluate(() => window.affitor.signup('retry_user'));
-    assert.equal(result.ok, true);
-    assert.equal(result.status, 200);
-    const attempts = await posts();
-    assert.deepEqual(attempts.map((r) => r.status), [503, 502, 200]);
-    const gaps = attempts.slice(1).map((r, i) => r.at - attempts[i].at);
-    assert.ok(gaps[0] >= 400 && gaps[0] < 2000, `first retry within 2 s: ${gaps}`);
-    assert.ok(gaps[1] >= gaps[0] * 0.9 || gaps[1] >= 900, `backoff grows: ${gaps}`);
-    assert.equal((await leads()).length, 1);
-    await page.context().close();
-  });
-
-  it('429 with Retry-After: 1 is retried no sooner than 1 s', async () => {
-    await env.faults({ lead: [{ status: 429, retryAfter: 1 }] });
-    const page = await open(env, tag(env, { 'data-affitor-timeout': '5000' }), { cookies: CLICK });
-    await ready(page);
-    const result = await page.evaluate(() => window.affitor.signup('rate_limited_user'));
-    assert.equal(result.ok, true);
-    const [first, second, ...rest] = await posts();
-    assert.equal(rest.length, 0);
-    assert.equal(first.status, 429);
-    assert.ok(second.at - first.at >= 1000, `waited ${second.at - first.at} ms`);
-    await page.context().close();
-  });
-
   it('400 is final: exactly one request and ok:false', async () => {
     await env.faults({ lead: [{ status: 400 }] });
-    const page = await open(env, tag(env), { cookies: CLICK });
+    const page = await open(env, tag(env, { 'data-affitor-timeout': '10000' }), { cookies: CLICK });
     await ready(page);
     const result = await page.evaluate(() => window.affitor.signup('refused_user'));
     assert.equal(result.ok, false);
     assert.equal(result.status, 400);
     assert.equal(typeof result.error, 'string');
-    await sleep(2500);
-    assert.equal((await posts()).length, 1);
-    // Nothing is left to resend on the next page view.
-    const next = await open(env, tag(env), { context: page.context(), path: '/next' });
+    // Nothing is left to resend on the next page view: its own lead is the only other request.
+    const next = await open(env, fast(), { context: page.context(), path: '/next' });
     await ready(next);
-    await sleep(500);
-    assert.equal((await posts()).length, 1);
+    await next.evaluate(() => window.affitor.signup('next_user'));
+    await env.until(async () => (await leads()).length === 1, 10_000, 'the next lead');
+    await quiet([next]);
+    assert.deepEqual((await posts()).map((r) => r.body.customer_key), ['refused_user', 'next_user']);
     assert.deepEqual(page.errors, []);
-    await page.context().close();
-  });
-
-  it('API down during signup, back on the next page view: delivered then', async () => {
-    await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
-    // A short signup wait, so the page leaves between two attempts: an attempt still in flight
-    // when the page goes is (rightly) held as possibly delivered, for a later page to confirm.
-    const page = await open(env, tag(env, { 'data-affitor-timeout': '100' }), { cookies: CLICK });
-    await ready(page);
-    const t0 = Date.now();
-    const result = await page.evaluate(() => window.affitor.signup('outage_user', 'o@example.com'));
-    assert.ok(Date.now() - t0 < 2500, 'signup did not hold the page');
-    assert.equal(result.ok, true);
-    assert.equal(result.queued, true);
-    assert.equal((await leads()).length, 0);
-    assert.deepEqual(page.errors, []);
-    await env.reset(); // the API is back
-    env.pages.set('/next', tag(env));
-    await page.goto(`${env.site}/next`);
-    // Within 20 s even if an attempt was in flight as the page went (its lease holds 15 s).
-    await env.until(async () => (await leads()).length === 1, 20000, 'the lead from the outbox');
-    const [lead] = await leads();
-    assert.equal(lead.customer_key, 'outage_user');
-    assert.equal(lead.email, 'o@example.com');
-    assert.equal(lead.page_url, `${env.site}/test/page`, 'the page where the visitor signed up');
-    await sleep(500);
-    assert.equal((await leads()).length, 1);
     await page.context().close();
   });
 
@@ -117,16 +50,16 @@ describe('delivery', () => {
     await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
     const context = await env.browser.newContext();
     // As above: the page closes between two attempts, not during one.
-    const page = await open(env, tag(env, { 'data-affitor-timeout': '100' }), { context, cookies: CLICK });
+    const page = await open(env, fast({ 'data-affitor-timeout': '100' }), { context, cookies: CLICK });
     await ready(page);
     await page.evaluate(() => window.affitor.signup('two_tabs_user'));
     await page.close(); // the outbox keeps the lead
     await env.reset();
-    env.pages.set('/tab', tag(env));
+    env.pages.set('/tab', fast());
     const tabs = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
     await Promise.all(tabs.map((t) => t.goto(`${env.site}/tab`)));
     await env.until(async () => (await leads()).length === 1, 20000, 'the lead');
-    await sleep(1500);
+    await quiet(tabs);
     assert.equal((await posts()).length, 1, 'one request');
     assert.equal((await leads()).length, 1, 'one lead');
     await context.close();
@@ -142,7 +75,7 @@ describe('delivery', () => {
     try {
       await env.faults({ lead: Array.from({ length: 50 }, () => ({ drop: true })) });
       const context = await browser.newContext();
-      env.pages.set('/insecure', tag(env, { 'data-affitor-timeout': '100' }));
+      env.pages.set('/insecure', fast({ 'data-affitor-timeout': '100' }));
       const origin = `http://shop.example.test:${env.pages.port}`;
       const page = await context.newPage();
       await page.goto(`${origin}/insecure`);
@@ -153,7 +86,7 @@ describe('delivery', () => {
       const tabs = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
       await Promise.all(tabs.map((t) => t.goto(`${origin}/insecure`)));
       await env.until(async () => (await leads()).length === 1, 20000, 'the lead');
-      await sleep(1500);
+      await quiet(tabs);
       assert.equal((await posts()).length, 1, 'one request');
     } finally {
       await browser.close();
@@ -163,40 +96,22 @@ describe('delivery', () => {
   it('a page that went mid-request leaves the lead leased; an open page sends it when the lease runs out', async () => {
     // The request is held, then refused with a 503 that nobody hears: the first page has gone
     // by then. (Not a dropped connection: Chromium retries those itself.) The entry stays leased
-    // as in flight for 15 s.
+    // as in flight for leaseMs (15 s in production, TIMINGS.leaseMs here).
     await env.faults({ lead: [{ stallMs: 1500, status: 503 }] });
     const context = await env.browser.newContext();
-    const page = await open(env, tag(env, { 'data-affitor-timeout': '100' }), { context, cookies: CLICK });
+    const page = await open(env, fast({ 'data-affitor-timeout': '100' }), { context, cookies: CLICK });
     await ready(page);
+    const t0 = Date.now();
     await page.evaluate(() => window.affitor.signup('orphan_user'));
     await page.close();
-    env.pages.set('/stay', tag(env));
+    env.pages.set('/stay', fast());
     const stay = await context.newPage();
     await stay.goto(`${env.site}/stay`);
-    const t0 = Date.now();
     await env.until(async () => (await leads()).length === 1, 25000, 'the orphaned lead');
-    assert.ok(Date.now() - t0 > 8000, 'not before the lease ran out');
+    const sent = (await posts()).find((r) => r.status === 200);
+    assert.ok(sent.at - t0 >= TIMINGS.leaseMs, `not before the lease ran out (${sent.at - t0} ms)`);
     assert.equal((await leads())[0].customer_key, 'orphan_user');
     await context.close();
-  });
-
-  it('a double submit sends one lead, and signup says so', async () => {
-    const page = await open(env, tag(env), { cookies: CLICK });
-    await ready(page);
-    const [a, b] = await page.evaluate(() =>
-      Promise.all([window.affitor.signup('double_user', 'd@example.com'), window.affitor.signup('double_user', 'd@example.com')]),
-    );
-    assert.equal(a.ok, true);
-    assert.equal(a.status, 200);
-    assert.deepEqual(b, { ok: true, duplicate: true });
-    // Later, on another page of the same site, still one lead.
-    const again = await open(env, tag(env), { context: page.context(), path: '/again' });
-    await ready(again);
-    assert.equal((await again.evaluate(() => window.affitor.signup('double_user'))).duplicate, true);
-    // Another customer is not a duplicate.
-    assert.equal((await again.evaluate(() => window.affitor.signup('other_user'))).status, 200);
-    assert.deepEqual((await posts()).map((r) => r.body.customer_key), ['double_user', 'other_user']);
-    await page.context().close();
   });
 
   it('a slow API does not hold signup(): it resolves in about 1 s with queued, and the lead arrives', async () => {
@@ -210,9 +125,9 @@ describe('delivery', () => {
     });
     assert.equal(result.ok, true);
     assert.equal(result.queued, true);
-    assert.ok(ms >= 900 && ms < 1600, `resolved after ${ms} ms`);
+    assert.ok(ms >= 900 && ms < 2500, `resolved after ${ms} ms, not when the API answered (3 s)`);
     await env.until(async () => (await leads()).length === 1, 6000, 'the slow lead');
-    await sleep(300);
+    await quiet([page]);
     assert.equal((await posts()).length, 1);
     await page.context().close();
   });
@@ -226,16 +141,21 @@ describe('delivery', () => {
       await window.affitor.signup('short_wait_user');
       return performance.now() - t;
     });
-    assert.ok(ms >= 150 && ms < 700, `resolved after ${ms} ms`);
+    assert.ok(ms >= 150 && ms < 900, `resolved after ${ms} ms, before the default 1 s`);
+    // The stalled lead still lands: wait for it, so that it does not land in the next test.
+    await env.arrived('lead');
+    await env.settled();
     await page.context().close();
   });
 
   it('calls made before the tracker loaded are not lost when the page leaves first', async () => {
-    env.pages.set('/after', `<!doctype html>${tag(env)}`);
-    // The page queues a signup and leaves in the same task: the wasm never runs there.
+    env.pages.set('/after', `<!doctype html>${fast()}`);
+    // The page queues a signup and leaves in the same task: the wasm (almost) never runs there.
+    // If it does, on a loaded machine, the lead is in flight as the page goes, leased for a
+    // later page: the deadline allows for that lease.
     const page = await open(
       env,
-      `<!doctype html>${tag(env)}<script>
+      `<!doctype html>${fast()}<script>
         window.affitor.signup('early_user', 'early@example.com');
         window.affitorQueue = window.affitorQueue || [];
         window.affitorQueue.push(['signup', 'early_queued_user']);
@@ -244,7 +164,7 @@ describe('delivery', () => {
       { cookies: CLICK },
     );
     await page.waitForURL('**/after');
-    await env.until(async () => (await leads()).length === 2, 5000, 'both early leads');
+    await env.arrived('lead', 2, 25_000);
     const got = (await leads()).map((l) => [l.customer_key, l.page_url]).sort();
     assert.deepEqual(got, [
       ['early_queued_user', `${env.site}/test/page`],

@@ -76,7 +76,7 @@ async function ensureClick(page) {
   }
   if (!clickId && (await env.requests('/api/v1/track/click')).some((r) => r.method === 'POST')) {
     // The tracker sent the click itself and the answer is on its way: wait for its cookie.
-    clickId = await env.until(() => cookieValue(page, COOKIE), 5000, 'the tracker to store the click id');
+    clickId = await env.until(() => cookieValue(page, COOKIE), 15_000, 'the tracker to store the click id');
   }
   if (clickId) return clickId;
 
@@ -196,14 +196,15 @@ describe('the demo, as a person goes through it', () => {
 
     const userId = await signUp(page, { email: 'jane@example.com', name: 'Jane Doe' });
 
-    // The page says so, naming the account it created.
+    // The page says so, naming the account it created. (Sent, or queued when the API took
+    // longer than signup()'s wait: a loaded machine. The lead arrives either way.)
     const status = page.locator('#signup-status');
-    await status.filter({ hasText: 'lead sent' }).waitFor();
-    assert.equal(await status.getAttribute('data-state'), 'ok');
+    await status.filter({ hasText: /lead (sent|queued)/ }).waitFor();
+    assert.match(await status.getAttribute('data-state'), /^(ok|queued)$/);
     assert.match(await status.textContent(), new RegExp(`Account ${userId} created`));
 
     // The collector has exactly that lead.
-    const all = await leads();
+    const all = await env.arrived('lead').then(() => leads());
     assert.equal(all.length, 1, 'exactly one lead');
     const [lead] = all;
     assert.equal(lead.body.customer_key, userId);
@@ -247,8 +248,10 @@ describe('the demo, as a person goes through it', () => {
       await page.locator('h1', { hasText: 'Welcome' }).waitFor();
       await panelLead(page, userId);
 
-      // Give a second copy (a resend from the welcome page, a retry) time to show up.
-      await sleep(1500 + stallMs);
+      // The welcome page's tracker has run and no request is in flight: a second copy (a resend
+      // from the welcome page, a retry) would be there now.
+      await trackerReady(page);
+      await env.settled();
       const all = await leads();
       assert.equal(all.length, 1, `exactly one lead, got ${all.length}`);
       const [lead] = all;
@@ -273,9 +276,10 @@ describe('the demo, as a person goes through it', () => {
 
     const userId = await signUp(page, { email: 'walkin@example.com', name: 'Walk In' });
     const status = page.locator('#signup-status');
-    await status.filter({ hasText: 'lead sent' }).waitFor();
-    assert.match(await status.textContent(), /provisional/);
+    await status.filter({ hasText: /lead (sent|queued)/ }).waitFor();
+    if ((await status.getAttribute('data-state')) === 'ok') assert.match(await status.textContent(), /provisional/);
 
+    await env.arrived('lead');
     const [lead, ...more] = await leads();
     assert.equal(more.length, 0, 'exactly one lead');
     assert.equal(lead.body.customer_key, userId);

@@ -27,7 +27,8 @@ const BUNDLES = {
     window.mod = { signup };`,
   'app/broken.js': `
     import { init, signup } from 'affitor-tracker';
-    init({ programId: 7, apiBase: ${API}, wasmUrl: '/nowhere/affitor_tracker_bg.wasm' });
+    init({ programId: 7, apiBase: ${API}, wasmUrl: '/nowhere/affitor_tracker_bg.wasm',
+           fallbackUrl: '/nowhere/affitor_tracker_fallback.js' });
     window.mod = { signup };`,
   // esbuild's file loader copies the wasm next to the bundle and gives its URL.
   'app/file-loader.js': {
@@ -75,6 +76,16 @@ before(async () => {
 after(() => env?.close());
 beforeEach(() => env.reset());
 
+const leadsArrived = () => env.until(async () => {
+  const l = await env.leads();
+  return l.length > 0 && l;
+}, 10_000, 'the lead');
+/** Waits until no request to the API is in flight. */
+const settled = () => env.until(async () => {
+  const all = await (await fetch(`${env.api}/api/v1/dev/requests`)).json();
+  return all.every((r) => r.status !== null || r.aborted);
+}, 10_000, 'requests to finish');
+
 async function open(path) {
   const p = await env.visitor();
   p.wasm = [];
@@ -113,7 +124,7 @@ describe('the module entry, bundled', () => {
     assert.equal(direct.ok, true);
     const viaModule = await p.evaluate(() => window.mod.signup(123, null));
     assert.equal(viaModule.ok, true);
-    await env.until(async () => (await env.leads()).length === 4, 5000, 'four leads');
+    await env.until(async () => (await env.leads()).length === 4, 15_000, 'four leads');
     assert.deepEqual((await env.leads()).map((l) => l.customer_key).sort(), ['123', 'early_1', 'global_1', 'queued_1']);
     assert.equal(await p.evaluate(() => window.mod.getClickId()), null);
     assert.deepEqual(await p.evaluate(() => window.mod.getData()), {
@@ -139,7 +150,7 @@ describe('the module entry, bundled', () => {
     const [lead] = await env.until(async () => {
       const l = await env.leads();
       return l.length && l;
-    }, 5000, 'the lead');
+    }, 15_000, 'the lead');
     assert.equal(lead.program_id, 8);
     assert.equal(lead.additional_data.test_mode, true);
     assert.ok(p.logs.some((l) => l.text.startsWith('[Affitor]') && l.type !== 'error'), 'debug logs');
@@ -154,7 +165,7 @@ describe('the module entry, bundled', () => {
     assert.equal(result.ok, true, JSON.stringify(result));
     assert.equal(p.wasm.length, 1);
     assert.match(p.wasm[0], /^\/app\/affitor_tracker_bg-\w+\.wasm$/);
-    const [lead] = await env.leads();
+    const [lead] = await leadsArrived();
     assert.equal(lead.customer_key, 'file_1');
     assert.deepEqual(p.errors, []);
     assert.deepEqual(p.consoleErrors(), []);
@@ -175,7 +186,7 @@ describe('the module entry, bundled', () => {
     await p.evaluate(() => window.mod.init({ programId: 5, apiBase: window.mod.api }));
     assert.equal(await p.evaluate(() => window.readyNow), true);
     assert.equal((await p.evaluate(() => window.pending)).ok, true);
-    const [lead] = await env.leads();
+    const [lead] = await leadsArrived();
     assert.equal(lead.customer_key, 'late_1');
     assert.equal(lead.program_id, 5);
     assert.deepEqual(p.errors, []);
@@ -187,6 +198,8 @@ describe('the module entry, bundled', () => {
     const early = await p.evaluate(() => window.early);
     assert.equal(early.ok, true);
     await p.evaluate(() => window.started);
+    await leadsArrived();
+    await settled();
     const [lead, ...more] = await env.leads();
     assert.equal(more.length, 0);
     assert.equal(lead.program_id, 42, 'the tag’s program id');
@@ -203,7 +216,7 @@ describe('the module entry, bundled', () => {
       return window.mod.signup('csp_1');
     });
     assert.equal(result.ok, true, JSON.stringify(result));
-    await env.until(async () => (await env.leads()).some((l) => l.customer_key === 'csp_1'), 5000, 'the lead');
+    await env.until(async () => (await env.leads()).some((l) => l.customer_key === 'csp_1'), 15_000, 'the lead');
     const hints = p.logs.filter((l) => l.type === 'error' && l.text.startsWith('[Affitor]'));
     assert.equal(hints.length, 1);
     assert.match(hints[0].text, /'wasm-unsafe-eval'/);
@@ -211,7 +224,7 @@ describe('the module entry, bundled', () => {
     await p.context().close();
   });
 
-  it('when the wasm cannot load, signup() resolves ok: false and the page goes on', async () => {
+  it('when neither the wasm nor the fallback can load, signup() resolves ok: false and the page goes on', async () => {
     const p = await open('broken.html');
     const result = await p.evaluate(() => window.mod.signup('lost_1'));
     assert.deepEqual(result, { ok: false, error: 'tracker not loaded' });

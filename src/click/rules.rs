@@ -1,4 +1,4 @@
-//! Click capture (CONTRACT.md §3, §5): the `aff` parameter of a landing URL, the click
+//! Click capture's rules (CONTRACT.md §3, §5): the `aff` parameter of a landing URL, the click
 //! request, and the cookies its answer is kept in.
 
 use crate::json::Obj;
@@ -17,14 +17,14 @@ pub fn aff_param(url: &str) -> Option<&str> {
 }
 
 /// The click-id history with `id` added last (moved there if already in it), at most
-/// `cookie::HISTORY_MAX` ids, `|`-separated.
+/// `HISTORY_MAX` ids, `|`-separated.
 pub fn push_history(history: &[String], id: &str) -> String {
     let kept: Vec<&str> = history
         .iter()
         .map(String::as_str)
         .filter(|h| *h != id && !h.is_empty())
         .collect();
-    let skip = (kept.len() + 1).saturating_sub(crate::cookie::HISTORY_MAX);
+    let skip = (kept.len() + 1).saturating_sub(super::jar::HISTORY_MAX);
     let mut out = String::new();
     for h in kept.iter().skip(skip).copied().chain([id]) {
         if !out.is_empty() {
@@ -33,6 +33,30 @@ pub fn push_history(history: &[String], id: &str) -> String {
         out.push_str(h);
     }
     out
+}
+
+/// What the `affitor_aff_url` cookie keeps of a landing URL: its address without the
+/// fragment and without any query parameter but `aff` (a reset token or an access token in the
+/// URL must not travel in every Cookie header for 60 days), at most [`LANDING_MAX`] bytes.
+pub fn landing_url(url: &str) -> String {
+    let base = text::split(text::split(url, b'#').next().unwrap_or(""), b'?')
+        .next()
+        .unwrap_or("");
+    let aff = aff_param(url).unwrap_or("");
+    let aff = &aff[..floor(aff, 256)];
+    let base = &base[..floor(base, LANDING_MAX - "?aff=".len() - aff.len())];
+    cat(&[base, "?aff=", aff])
+}
+
+pub const LANDING_MAX: usize = 1024;
+
+/// The largest char boundary of `s` at or below `max`.
+fn floor(s: &str, max: usize) -> usize {
+    let mut at = max.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 /// Hosts where a cookie gets no `domain` attribute: localhost, IP addresses, single labels.
@@ -88,6 +112,8 @@ pub fn cookie_line(
 /// What the click request says about the visit (CONTRACT.md §5).
 pub struct Visit<'a> {
     pub affiliate_url: &'a str,
+    /// The page's own address (for `trackClick(url)`, not `url`).
+    pub page_url: &'a str,
     pub page_title: &'a str,
     pub referrer_url: &'a str,
     pub session_id: &'a str,
@@ -105,7 +131,7 @@ impl Visit<'_> {
     pub fn body(&self) -> String {
         let o = Obj::new()
             .str("affiliate_url", self.affiliate_url)
-            .str("page_url", self.affiliate_url)
+            .str("page_url", self.page_url)
             .str("page_title", self.page_title)
             .opt_str(
                 "referrer_url",
@@ -128,7 +154,7 @@ impl Visit<'_> {
         // CONTRACT.md §1: in test mode, every event carries the test markers.
         o.raw(
             "additional_data",
-            &crate::lead::additional_data(self.test_mode, self.program_id),
+            &crate::lead::body::additional_data(self.test_mode, self.program_id),
         )
         .end()
     }
@@ -184,6 +210,22 @@ mod tests {
     }
 
     #[test]
+    fn the_landing_url_cookie_keeps_only_the_address_and_aff() {
+        assert_eq!(
+            landing_url("https://s.example/p?reset_token=x&aff=P1&utm=2#access_token=y"),
+            "https://s.example/p?aff=P1"
+        );
+        let long = alloc::format!("https://s.example/{}?aff=P", "a".repeat(5000));
+        let kept = landing_url(&long);
+        assert!(
+            kept.len() <= LANDING_MAX && kept.ends_with("?aff=P"),
+            "{}",
+            kept.len()
+        );
+        assert_eq!(aff_param(&kept), Some("P"));
+    }
+
+    #[test]
     fn cookie_domains_widest_first() {
         assert_eq!(
             domain_candidates("a.b.example.co.uk"),
@@ -233,6 +275,7 @@ mod tests {
     fn click_body_has_the_contract_fields() {
         let v = Visit {
             affiliate_url: "https://s.example/?aff=P1",
+            page_url: "https://s.example/?aff=P1",
             page_title: "Pricing",
             referrer_url: "",
             session_id: "s_1",

@@ -9,10 +9,12 @@ use alloc::vec::Vec;
 pub const CLICK_ID: &str = "affitor_click_id";
 pub const CLICK_IDS: &str = "affitor_click_ids";
 pub const AFF_URL: &str = "affitor_aff_url";
-/// Written by older trackers; read as a click id when `affitor_click_id` is absent.
+/// Written by older trackers (and, for older server code, by this one beside
+/// `affitor_click_id`); read as a click id when `affitor_click_id` is absent.
 pub const LEGACY_CLICK_ID: &str = "customer_code";
-/// The click-id history keeps this many ids, the newest last.
-pub const HISTORY_MAX: usize = 20;
+pub use crate::lead::body::HISTORY_MAX;
+/// A stored click id longer than this is not one of the API's.
+const ID_MAX: usize = 128;
 
 /// The raw value of cookie `name` in a `document.cookie` string (first match, quotes removed).
 pub fn find<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
@@ -38,12 +40,13 @@ pub fn click_id(cookies: &str) -> Option<&str> {
 }
 
 /// The click-id history from the decoded `affitor_click_ids` value: `|`-separated ids,
-/// oldest first, empty items dropped.
+/// oldest first, at most the newest [`HISTORY_MAX`]; empty and overlong items dropped.
 pub fn history(decoded: &str) -> Vec<String> {
-    text::split(decoded, b'|')
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    let ids: Vec<&str> = text::split(decoded, b'|')
+        .filter(|s| !s.is_empty() && s.len() <= ID_MAX)
+        .collect();
+    let skip = ids.len().saturating_sub(HISTORY_MAX);
+    ids[skip..].iter().map(|s| String::from(*s)).collect()
 }
 
 #[cfg(test)]
@@ -86,5 +89,9 @@ mod tests {
             ["cust_1_1", "cust_1_2", "cust_2_3"]
         );
         assert!(history("").is_empty());
+        let many: Vec<String> = (0..2000).map(|i| alloc::format!("c{i}")).collect();
+        let h = history(&many.join("|"));
+        assert_eq!(h.len(), HISTORY_MAX);
+        assert_eq!(h.last().map(String::as_str), Some("c1999"));
     }
 }

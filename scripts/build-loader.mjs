@@ -1,0 +1,40 @@
+// Builds dist/affitor-tracker.js, the script tag: loader/affitor-tracker.js with install.js and
+// the wasm-bindgen glue (dist/affitor_tracker.js) bundled into one classic script (an IIFE, no
+// module syntax left but the fallback's import()). Run by scripts/build.mjs; run alone
+// (`node scripts/build-loader.mjs`) it rebuilds the tag from the dist/ already built.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Writes dist/affitor-tracker.js and returns this build's hash. */
+export function buildLoader() {
+  const dist = join(root, 'dist');
+  const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  // The tag asks for the wasm (and the fallback) with this build's hash, so a browser never
+  // pairs a cached old wasm with a new loader.
+  const build = createHash('sha256')
+    .update(readFileSync(join(dist, 'affitor_tracker.js')))
+    .update(readFileSync(join(dist, 'affitor_tracker_bg.wasm')))
+    .digest('hex')
+    .slice(0, 10);
+  const min = buildSync({
+    entryPoints: [join(root, 'loader', 'affitor-tracker.js')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    minify: true,
+    target: 'es2017',
+    legalComments: 'none',
+  }).outputFiles[0].text
+    .replaceAll('__VERSION__', version)
+    .replaceAll('__BUILD__', build);
+  if (/\bimport\s*\(\s*["'`]|^\s*(import|export)\b/m.test(min)) throw new Error('[build] the tag kept module syntax');
+  writeFileSync(join(dist, 'affitor-tracker.js'), min);
+  return build;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(`built dist/affitor-tracker.js (build ${buildLoader()})`);

@@ -1,0 +1,34 @@
+//! Page events the tracker follows for the life of the page: `pagehide`, `pageshow` and
+//! `securitypolicyviolation`. A [`Listener`] removes itself when dropped, as gloo-events' does.
+
+use alloc::boxed::Box;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::Event;
+
+pub struct Listener {
+    kind: &'static str,
+    callback: Closure<dyn FnMut(Event)>,
+}
+
+impl Listener {
+    /// Calls `f` on each `kind` event of the window.
+    pub fn new(kind: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
+        let callback = Closure::wrap(Box::new(f) as Box<dyn FnMut(Event)>);
+        if let Some(w) = super::window() {
+            let _ = w.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
+        }
+        Listener { kind, callback }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Some(w) = super::window() {
+            let _ = w.remove_event_listener_with_callback(
+                self.kind,
+                self.callback.as_ref().unchecked_ref(),
+            );
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Requests to the tracking API: `fetch` with `keepalive` (so a page that navigates away right
+//! after `signup()` does not cancel them), and `sendBeacon` where there is no keepalive.
+
+use super::{js, timer};
+use alloc::string::String;
+use js_sys::{JsString, Object, Promise};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    // Hand-declared: web-sys's `fetch_with_str_and_init` is not `catch`, and a page may wrap
+    // `fetch` in something that throws, returns no promise, or never settles.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn fetch(url: &str, init: &Object) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = navigator, js_name = sendBeacon)]
+    fn send_beacon(url: &str, data: &str) -> Result<bool, JsValue>;
+}
+
+/// What the API answered: status 0 is no answer at all.
+pub struct Reply {
+    pub status: u16,
+    /// The JSON body, or `undefined` when it was empty or not JSON.
+    pub body: JsValue,
+    /// The `Retry-After` header, where the API lets the page read it.
+    pub retry_after: Option<String>,
+}
+
+impl Reply {
+    const NONE: Reply = Reply {
+        status: 0,
+        body: JsValue::UNDEFINED,
+        retry_after: None,
+    };
+
+    /// A string field of the body (`error`, `message`…).
+    pub fn text(&self, field: &str) -> Option<String> {
+        js::get(&self.body, field).as_string()
+    }
+
+    pub fn flag(&self, field: &str) -> bool {
+        js::get(&self.body, field).as_bool() == Some(true)
+    }
+}
+
+/// A request that has not answered within this long counts as failed (it may still arrive).
+const REQUEST_TIMEOUT_MS: u32 = 30_000;
+/// In UTF-16 units: up to 60 KB of UTF-8 even if every unit took three bytes. Browsers refuse
+/// keepalive bodies over 64 KiB; such a (very rare) body goes out without it.
+const KEEPALIVE_MAX: u32 = 20_000;
+
+/// POSTs the JSON `body` to `url`.
+pub async fn post(url: &str, body: &str) -> Reply {
+    timer::within(REQUEST_TIMEOUT_MS, send(url, body))
+        .await
+        .unwrap_or(Reply::NONE)
+}
+
+async fn send(url: &str, body: &str) -> Reply {
+    let body = JsString::from(body);
+    let keepalive = body.length() <= KEEPALIVE_MAX;
+    let Ok(Ok(promise)) = fetch(url, &options(&body, keepalive)).map(JsCast::dyn_into::<Promise>)
+    else {
+        return Reply::NONE;
+    };
+    let Some(resp) = JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|r| r.dyn_into::<web_sys::Response>().ok())
+    else {
+        return Reply::NONE;
+    };
+    let retry_after = resp.headers().get("Retry-After").ok().flatten();
+    let text = match resp.text() {
+        Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::UNDEFINED),
+        Err(_) => JsValue::UNDEFINED,
+    };
+    Reply {
+        status: resp.status(),
+        body: js::parse(&text),
+        retry_after,
+    }
+}
+
+/// The request's options, on an object with no prototype: a page that sets, say,
+/// `Object.prototype.mode = 'no-cors'` must not change how the tracker's requests go out.
+fn options(body: &JsString, keepalive: bool) -> Object {
+    let bare = || Object::create(JsValue::NULL.unchecked_ref());
+    let headers = bare();
+    js::set(&headers, "Content-Type", &"application/json".into());
+    let init = bare();
+    for (k, v) in [
+        ("method", "POST"),
+        ("mode", "cors"),
+        // No cookies to another origin. To the site's own (a first-party endpoint), they are
+        // sent, and its `Set-Cookie` is kept: that is how the click cookies get the program's
+        // lifetime (`affitor-tracker/server` drops the visitor's Cookie before forwarding).
+        ("credentials", "same-origin"),
+        ("cache", "no-store"),
+        ("redirect", "follow"),
+        ("referrerPolicy", "strict-origin-when-cross-origin"),
+    ] {
+        js::set(&init, k, &v.into());
+    }
+    js::set(&init, "headers", &headers);
+    js::set(&init, "body", body);
+    js::set(&init, "keepalive", &keepalive.into());
+    init
+}
+
+/// Can a fetch outlive its page here? (Firefox before 133 has no `keepalive`.)
+pub fn keepalive_supported() -> bool {
+    let proto = js::get(&super::page::global("Request"), "prototype");
+    proto.is_object() && js_sys::Reflect::has(&proto, &"keepalive".into()).unwrap_or(false)
+}
+
+/// Queues `body` with `navigator.sendBeacon`, for a page going away in a browser without
+/// keepalive. A string body goes as `text/plain`, which needs no CORS preflight (an unloading
+/// page cannot complete one: a JSON-typed beacon is silently lost). Its answer is never seen.
+pub fn beacon(url: &str, body: &str) -> bool {
+    send_beacon(url, body).unwrap_or(false)
+}

@@ -1,0 +1,73 @@
+//! The Web Locks API, so that the page's tabs change the outbox one at a time. web-sys has it
+//! only behind `web_sys_unstable_apis`, so `navigator.locks.request` is declared here.
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
+    fn request(name: &str, callback: &JsValue) -> Result<Requested, JsValue>;
+    /// The promise `request` returns.
+    type Requested;
+    /// `catch(f)` with a plain function (js-sys's `Promise::catch` takes a Rust closure).
+    #[wasm_bindgen(method, js_name = catch)]
+    fn or_else(this: &Requested, f: &Function);
+}
+
+/// Held until dropped. `exclusive` is false where the browser has no Web Locks (old Safari,
+/// insecure contexts): the caller then has to allow for another tab doing the same.
+pub struct Lock {
+    release: Option<Function>,
+    pub exclusive: bool,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// Waits for the lock `name`.
+pub async fn acquire(name: &str) -> Lock {
+    let mut release = None;
+    // The lock is held until this promise resolves: resolving it is the guard's drop.
+    let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+    let (mut granted, mut refused) = (None, None);
+    let acquired = Promise::new(&mut |resolve, reject| {
+        granted = Some(resolve);
+        refused = Some(reject);
+    });
+    let (Some(release), Some(granted), Some(refused)) = (release, granted, refused) else {
+        return Lock::none();
+    };
+    let callback = Closure::once_into_js(move |_lock: JsValue| {
+        let _ = granted.call0(&JsValue::UNDEFINED);
+        held
+    });
+    let Ok(requested) = request(name, &callback) else {
+        return Lock::none(); // no Web Locks here
+    };
+    // A request the browser turns down (the page is unloading) ends the wait too, and leaves
+    // no unhandled rejection behind.
+    requested.or_else(&refused);
+    match JsFuture::from(acquired).await {
+        Ok(_) => Lock {
+            release: Some(release),
+            exclusive: true,
+        },
+        Err(_) => Lock::none(),
+    }
+}
+
+impl Lock {
+    fn none() -> Lock {
+        Lock {
+            release: None,
+            exclusive: false,
+        }
+    }
+}

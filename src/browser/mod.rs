@@ -1,0 +1,60 @@
+//! The thin glue between the tracker and the browser: every call into the page or its APIs goes
+//! through here. What it reads from the page it reads defensively: a getter that throws, a
+//! Proxy, a sandboxed frame's blocked storage all read as "nothing there", never as an
+//! exception unwinding through the wasm (which has no unwinding: it would leak wasm stack).
+
+pub mod console;
+pub mod events;
+pub mod http;
+pub mod js;
+pub mod locks;
+pub mod page;
+pub mod storage;
+pub mod timer;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+/// A JavaScript exception or refusal from a browser API, as caught at the boundary.
+#[derive(Debug, Clone)]
+pub struct Error(pub JsValue);
+
+impl From<JsValue> for Error {
+    fn from(v: JsValue) -> Self {
+        Error(v)
+    }
+}
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> Self {
+        e.0
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    // `globalThis` itself, instead of `web_sys::window()`, whose search for the global object
+    // (four accessors and an `instanceof`) costs more than this import.
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL: JsValue;
+}
+
+/// The page's `window` (the loader runs the tracker in pages only).
+pub fn window() -> Option<web_sys::Window> {
+    Some(GLOBAL.with(|g| g.clone().unchecked_into()))
+}
+
+/// `globalThis`.
+pub fn global() -> JsValue {
+    GLOBAL.with(JsValue::clone)
+}
+
+/// Milliseconds since the epoch.
+pub fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `Math.random()`.
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}

@@ -1,0 +1,55 @@
+//! `localStorage`, for the outbox and the dedupe list. Where it is blocked, full, or does not
+//! give back what was written (private modes, sandboxed frames, a page's stub), the tracker
+//! keeps that key in memory for the life of the page: the lead is then only as durable as the
+//! page, but it is still sent.
+
+use crate::state::Local;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use wasm_bindgen::JsValue;
+use web_sys::Storage;
+
+/// Values kept in memory because `localStorage` would not keep them: (key, value).
+static MEMORY: Local<RefCell<Vec<(&'static str, JsValue)>>> = Local(RefCell::new(Vec::new()));
+
+fn storage() -> Option<Storage> {
+    // Reading `localStorage` throws where storage is blocked.
+    super::window()?.local_storage().ok().flatten()
+}
+
+fn remembered(key: &str) -> Option<JsValue> {
+    let mem = MEMORY.try_borrow().ok()?;
+    mem.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
+}
+
+/// The stored string, if there is one.
+pub fn read(key: &'static str) -> Option<JsValue> {
+    if let Some(v) = remembered(key) {
+        return Some(v).filter(|v| v.is_string());
+    }
+    storage()?.get_item(key).ok().flatten().map(JsValue::from)
+}
+
+/// Writes `value`, and checks that it reads back: a storage that drops writes is not trusted
+/// again for this key.
+pub fn write(key: &'static str, value: &str) {
+    if remembered(key).is_none()
+        && let Some(s) = storage()
+        && s.set_item(key, value).is_ok()
+        && s.get_item(key).ok().flatten().as_deref() == Some(value)
+    {
+        return;
+    }
+    if let Ok(mut mem) = MEMORY.try_borrow_mut() {
+        mem.retain(|(k, _)| *k != key);
+        mem.push((key, JsValue::from_str(value)));
+    }
+}
+
+/// Reads and deletes a value (calls the loader saved from a page that closed early).
+pub fn take(key: &'static str) -> Option<JsValue> {
+    let s = storage()?;
+    let v = s.get_item(key).ok().flatten();
+    let _ = s.remove_item(key);
+    v.map(JsValue::from)
+}

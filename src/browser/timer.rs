@@ -1,0 +1,75 @@
+//! Timers as futures, as gloo-timers does: `sleep(ms).await`, and `within(ms, f)` for a future
+//! with a deadline. A pending timer is cleared when its future is dropped, so a signup that
+//! got its answer leaves no timer behind.
+
+use core::future::{Future, poll_fn};
+use core::pin::{Pin, pin};
+use core::task::{Context, Poll};
+use js_sys::Promise;
+use wasm_bindgen_futures::JsFuture;
+
+/// Resolves after `ms` milliseconds; dropped before that, it clears its `setTimeout`.
+pub struct Sleep {
+    /// The `setTimeout` handle until it fires; `None` from the start if none could be set.
+    handle: Option<i32>,
+    armed: bool,
+    fired: JsFuture,
+}
+
+pub fn sleep(ms: u32) -> Sleep {
+    let mut handle = None;
+    // The timer calls the promise's own `resolve`: no Rust closure per timer.
+    let fired = Promise::new(&mut |resolve, _| {
+        handle = super::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                &resolve,
+                ms.min(i32::MAX as u32) as i32,
+            )
+            .ok()
+        });
+    });
+    Sleep {
+        armed: handle.is_some(),
+        handle,
+        fired: JsFuture::from(fired),
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if !self.armed {
+            // No timer could be set (no window): it never fires.
+            return Poll::Pending;
+        }
+        match Pin::new(&mut self.fired).poll(cx) {
+            Poll::Ready(_) => {
+                self.handle = None;
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (Some(h), Some(w)) = (self.handle.take(), super::window()) {
+            w.clear_timeout_with_handle(h);
+        }
+    }
+}
+
+/// `f`'s output if it is ready within `ms`, else `None` (and `f` is dropped).
+pub async fn within<F: Future>(ms: u32, f: F) -> Option<F::Output> {
+    let mut f = pin!(f);
+    let mut deadline = pin!(sleep(ms));
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = f.as_mut().poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        deadline.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}

@@ -1,0 +1,348 @@
+//! Getting each lead to the API exactly once. The outbox entry is written (under the outbox
+//! lock, with the duplicate check) before the first attempt and removed when the API has
+//! answered for good; network failures, 408, 429 and 5xx are retried with backoff; what is
+//! left when the page goes is sent by the next page view, or by another open tab once this
+//! page's lease has run out.
+
+use super::dedupe;
+use super::outbox::{self, Entry};
+use crate::browser::timer::sleep;
+use crate::browser::{self, console, http, locks, page};
+use crate::click;
+use crate::outcome::Outcome;
+use crate::retry::{self, Next, Verdict};
+use crate::state::{Local, Page};
+use crate::text::{cat, contains};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use wasm_bindgen_futures::spawn_local;
+
+const LOCK: &str = "affitor_outbox";
+/// Slack on the lease of an entry waiting for a retry timer.
+const WAITING_SLACK_MS: f64 = 5_000.0;
+/// A page keeps an eye on other pages' leases that run out within this long.
+const REFLUSH_WITHIN_MS: f64 = 60_000.0;
+
+/// The entries this page is sending right now: a flush never takes them a second time.
+static SENDING: Local<RefCell<Vec<String>>> = Local(RefCell::new(Vec::new()));
+static REFLUSH: Local<Cell<bool>> = Local(Cell::new(false));
+/// Leads accepted by this page and not yet in the outbox (waiting for its lock): a page that
+/// goes meanwhile writes them there itself.
+static ACCEPTING: Local<RefCell<Vec<Entry>>> = Local(RefCell::new(Vec::new()));
+
+/// Marks an entry as being sent by this page until dropped.
+struct Sending(String);
+
+impl Sending {
+    fn mark(id: &str) -> Option<Sending> {
+        let mut all = SENDING.try_borrow_mut().ok()?;
+        if all.iter().any(|s| s == id) {
+            return None;
+        }
+        all.push(String::from(id));
+        Some(Sending(String::from(id)))
+    }
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        if let Ok(mut all) = SENDING.try_borrow_mut() {
+            all.retain(|s| *s != self.0);
+        }
+    }
+}
+
+fn is_sending(id: &str) -> bool {
+    SENDING
+        .try_borrow()
+        .is_ok_and(|all| all.iter().any(|s| s == id))
+}
+
+/// Runs `f` on the outbox under the outbox lock (see `outbox::change`); returns whether the
+/// lock was exclusive (false where the browser has no Web Locks).
+async fn locked(f: &mut dyn FnMut(&mut Vec<Entry>, f64) -> bool) -> bool {
+    let lock = locks::acquire(LOCK).await;
+    let now = browser::now();
+    outbox::change(now, &mut |entries| f(entries, now));
+    lock.exclusive
+}
+
+/// Adds a new lead to the outbox, unless this customer's lead was delivered or is on its way,
+/// and returns its id. Under the outbox lock, so ten tabs signing up one customer at once keep
+/// one lead. The lead is held in this page from the call on (see [`release`]).
+pub async fn accept(entry: Entry) -> Option<String> {
+    let id = entry.id.clone();
+    if let Ok(mut accepting) = ACCEPTING.try_borrow_mut() {
+        accepting.push(entry);
+    }
+    let mut accepted = None;
+    locked(&mut |entries, now| {
+        let Some(e) = take_accepting(&id) else {
+            return false;
+        };
+        if dedupe::was_sent(&e.fp, now) || entries.iter().any(|x| x.fp == e.fp) {
+            return false;
+        }
+        accepted = Some(e.id.clone());
+        entries.push(e);
+        true
+    })
+    .await;
+    accepted
+}
+
+fn take_accepting(id: &str) -> Option<Entry> {
+    let mut accepting = ACCEPTING.try_borrow_mut().ok()?;
+    let i = accepting.iter().position(|e| e.id == id)?;
+    Some(accepting.remove(i))
+}
+
+/// Sends the entry `id` until the API answers for good (its outcome), or leaves it to a later
+/// page view (`Queued`).
+pub async fn send(page: &'static Page, id: String) -> Outcome {
+    let Some(_sending) = Sending::mark(&id) else {
+        return Outcome::Queued;
+    };
+    if click::in_flight() {
+        // The landing page is the signup page: the lead goes with the click id on its way.
+        browser::timer::within(page.timings.click_wait_ms, click::settled()).await;
+    }
+    let me = page.session_id.as_str();
+    let url = cat(&[&page.config.api_base, "/api/v1/track/lead"]);
+    let mut tries = 0;
+    loop {
+        // Still this page's to send? Another page may have delivered or taken it meanwhile.
+        let mut claimed = None;
+        locked(&mut |entries, now| {
+            let Some(e) = entries.iter_mut().find(|e| e.id == id) else {
+                return false;
+            };
+            if !e.claimable(me, now) {
+                return false;
+            }
+            e.hold(me, now + page.timings.lease_ms as f64);
+            e.attempts += 1;
+            let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
+            claimed = Some((body, e.fp.clone(), e.attempts));
+            true
+        })
+        .await;
+        let Some((body, fp, attempts)) = claimed else {
+            return Outcome::Queued;
+        };
+        if page.hiding.get() {
+            // The page is going: `release` sent what it had not sent yet.
+            return Outcome::Queued;
+        }
+        tries += 1;
+        console::debug("sending lead", &body.as_str().into());
+        let reply = http::post(&url, &body).await;
+        let status = reply.status;
+        let outcome = match retry::verdict(status) {
+            Verdict::Delivered => Outcome::accepted(&reply),
+            // An earlier attempt whose answer was lost (its page closed) did arrive.
+            Verdict::Refused if attempts > 1 && already_recorded(&reply) => Outcome::Accepted {
+                status: None,
+                message: None,
+                provisional: false,
+            },
+            Verdict::Refused => {
+                let why = reply
+                    .text("error")
+                    .or_else(|| reply.text("message"))
+                    .unwrap_or_else(|| String::from("the API refused the lead"));
+                console::error(&cat(&["lead refused: ", &why]));
+                Outcome::failed(Some(status), &why)
+            }
+            Verdict::Retry => {
+                match wait_or_leave(page, &id, &reply, tries).await {
+                    Some(ms) => sleep(ms).await,
+                    None => return Outcome::Queued,
+                }
+                continue;
+            }
+        };
+        // Answered for good: the entry goes, and a delivered lead is remembered.
+        let delivered = !matches!(outcome, Outcome::Failed { .. });
+        if delivered {
+            console::debug("lead delivered", &id.as_str().into());
+        }
+        locked(&mut |entries, now| {
+            entries.retain(|e| e.id != id);
+            if delivered {
+                dedupe::sent(&fp, now);
+            }
+            true
+        })
+        .await;
+        return outcome;
+    }
+}
+
+/// After an attempt worth retrying failed: how long to wait before the next, or `None` when
+/// the entry is left to a later page view (then marked so in the outbox).
+async fn wait_or_leave(page: &Page, id: &str, reply: &http::Reply, tries: u32) -> Option<u32> {
+    let status = reply.status;
+    if status == 0 && page.hiding.get() {
+        // The page is going and took the request with it, or not: a keepalive request may
+        // well have arrived. The entry stays leased as in flight; a later page confirms it.
+        return None;
+    }
+    let told = reply.retry_after.as_deref().and_then(retry_after_ms);
+    let next = if status == 0 && page.api_blocked.get() {
+        // The page's own policy refuses the request: retrying here would get the same answer.
+        Next::Later { not_before_ms: 0 }
+    } else {
+        retry::after_failure(tries, told, browser::random(), page.timings.retry_base_ms)
+    };
+    locked(&mut |entries, now| {
+        let Some(e) = entries.iter_mut().find(|e| e.id == id) else {
+            return false;
+        };
+        match next {
+            Next::Later { not_before_ms } => e.let_go(now + not_before_ms as f64),
+            Next::Wait(ms) => {
+                e.lease = now + ms as f64 + WAITING_SLACK_MS;
+                e.waiting = true;
+            }
+        }
+        true
+    })
+    .await;
+    match next {
+        Next::Wait(ms) => {
+            console::debug("retrying lead in ms", &ms.into());
+            Some(ms)
+        }
+        Next::Later { .. } => {
+            if !page.api_blocked.get() {
+                unreachable_api(status);
+            }
+            None
+        }
+    }
+}
+
+/// Sends what earlier pages left in the outbox (and what this page left to a later attempt).
+/// With Web Locks, one tab claims the entries at a time; without them, a claim is only acted on
+/// if it still holds a moment later (`send` checks again before each attempt).
+pub async fn flush(page: &'static Page) {
+    let me = page.session_id.as_str();
+    let mut claimed = Vec::new();
+    let mut next = f64::INFINITY;
+    let exclusive = locked(&mut |entries, now| {
+        for e in entries.iter_mut() {
+            if is_sending(&e.id) {
+                continue;
+            }
+            if e.claimable(me, now) {
+                e.hold(me, now + page.timings.lease_ms as f64);
+                claimed.push(e.id.clone());
+            } else {
+                next = next.min(e.lease - now);
+            }
+        }
+        !claimed.is_empty()
+    })
+    .await;
+    if !claimed.is_empty() {
+        console::debug(
+            "sending leads left by an earlier page",
+            &(claimed.len() as u32).into(),
+        );
+    }
+    // An entry another page holds (sending it, or gone with it) is looked at again when that
+    // lease runs out: an open page takes over an orphaned lead without waiting for a navigation.
+    if next <= REFLUSH_WITHIN_MS && !REFLUSH.replace(true) {
+        spawn_local(async move {
+            sleep(next as u32 + 100).await;
+            REFLUSH.set(false);
+            flush(page).await;
+        });
+    }
+    if !exclusive && !claimed.is_empty() {
+        sleep(200 + (browser::random() * 300.0) as u32).await;
+    }
+    for id in claimed {
+        spawn_local(async move {
+            send(page, id).await;
+        });
+    }
+}
+
+/// The page is going (`pagehide`): what it has not sent yet (leads still waiting for the lock,
+/// for the landing page's click, or for a retry timer) goes out now, with `keepalive` (or
+/// `sendBeacon` where there is none), so a redirect right after `signup()` loses no lead. Their
+/// entries stay leased as in flight: a later page view confirms them (the API's "already
+/// recorded" answer closes a lead that did arrive). Synchronous: an unloading page does not
+/// wait for a lock.
+pub fn release(page: &Page) {
+    page.hiding.set(true);
+    let keepalive = http::keepalive_supported();
+    let url = cat(&[&page.config.api_base, "/api/v1/track/lead"]);
+    let now = browser::now();
+    let accepting = ACCEPTING
+        .try_borrow_mut()
+        .map(|mut a| core::mem::take(&mut *a));
+    let mut accepting = accepting.unwrap_or_default();
+    outbox::change(now, &mut |entries| {
+        let mut changed = !accepting.is_empty();
+        entries.append(&mut accepting);
+        for e in entries.iter_mut().filter(|e| e.owner == page.session_id) {
+            if !e.waiting && keepalive {
+                continue; // in flight, with keepalive: it carries on without the page
+            }
+            let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
+            if keepalive {
+                let url = url.clone();
+                spawn_local(async move {
+                    http::post(&url, &body).await;
+                });
+            } else if !http::beacon(&url, &body) {
+                continue;
+            }
+            e.hold(&page.session_id, now + page.timings.lease_ms as f64);
+            e.attempts += 1;
+            changed = true;
+        }
+        changed
+    });
+}
+
+/// The page is back from the back/forward cache: it resumes sending.
+pub fn resume(page: &'static Page) {
+    page.hiding.set(false);
+    spawn_local(flush(page));
+}
+
+/// Said once per page: the API cannot be reached although the browser is online.
+fn unreachable_api(status: u16) {
+    static SAID: Local<Cell<bool>> = Local(Cell::new(false));
+    if status != 0 || !page::online() || SAID.replace(true) {
+        console::warn(
+            "the tracking API is not answering; the lead is kept and sent on the next page view",
+        );
+        return;
+    }
+    console::error(
+        "the tracking API cannot be reached from this page although the browser is online: check that the page's Content-Security-Policy connect-src allows data-affitor-api-base, and that no ad-blocker blocks it (a first-party api-base avoids both). The lead is kept and sent on the next page view",
+    );
+}
+
+/// The API's answer to a second lead for one customer ("already has a lead", "cannot be
+/// updated to lead").
+fn already_recorded(reply: &http::Reply) -> bool {
+    reply
+        .text("error")
+        .is_some_and(|e| contains(&e, "already") || contains(&e, "cannot be updated"))
+}
+
+/// `Retry-After` in delta-seconds or as an HTTP date.
+fn retry_after_ms(header: &str) -> Option<u32> {
+    retry::retry_after_seconds(header).or_else(|| {
+        let at = js_sys::Date::parse(header);
+        at.is_finite()
+            .then(|| (at - browser::now()).clamp(0.0, u32::MAX as f64) as u32)
+    })
+}

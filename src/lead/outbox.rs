@@ -1,0 +1,283 @@
+//! The outbox: each lead is written to `localStorage` before it is sent and removed once the
+//! API has answered for good, so a lead whose page closed, or whose retries ran out, goes out on
+//! the visitor's next page view. Ownership is a lease: the page whose unexpired lease an entry
+//! carries is the only one that sends it, so tabs sharing one outbox send each lead once.
+//!
+//! Stored as a JSON array that the tracker writes itself (a page's `JSON.stringify` may be
+//! patched, as Prototype.js does) and reads with the browser's `JSON.parse`, checking every field.
+
+use super::body::Lead;
+use crate::browser::{js, storage};
+use crate::json::Obj;
+use crate::state::Local;
+use crate::text::push_number;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use wasm_bindgen::JsValue;
+
+pub const KEY: &str = "affitor_outbox";
+/// An entry older than this is dropped: the lead is stale, and the email in it should go.
+pub const MAX_AGE_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
+/// Entries no page holds are dropped, oldest first, beyond this many. Held ones never are.
+pub const MAX_IDLE: usize = 100;
+
+#[derive(Debug, PartialEq)]
+pub struct Entry {
+    /// The page's session id and a counter.
+    pub id: String,
+    /// The lead's dedupe fingerprint (see `dedupe`).
+    pub fp: String,
+    pub created: f64,
+    /// Attempts in all pages.
+    pub attempts: u32,
+    /// The session id of the page working on it, or `""`.
+    pub owner: String,
+    /// Until when (ms since the epoch) `owner` holds it; for an entry nobody holds, the time
+    /// before which no page sends it (a `Retry-After`).
+    pub lease: f64,
+    /// Waiting for a retry timer, rather than in flight.
+    pub waiting: bool,
+    /// The lead's click id, if it had one when it was made.
+    pub click: Option<String>,
+    /// Its click-id history, as a JSON array.
+    pub ids: String,
+    /// The rest of its body (`Lead::rest`).
+    pub rest: String,
+}
+
+impl Entry {
+    pub fn new(id: String, fp: String, now: f64, owner: &str, lease: f64, lead: &Lead) -> Entry {
+        Entry {
+            id,
+            fp,
+            created: now,
+            attempts: 0,
+            owner: String::from(owner),
+            lease,
+            // Not in flight until its first attempt: a page that goes before that hands it on.
+            waiting: true,
+            click: lead.click_id.clone(),
+            ids: super::body::ids(&lead.click_ids),
+            rest: lead.rest(),
+        }
+    }
+
+    /// The request body. A lead made before its click was known (the landing page's click
+    /// request still on its way, or lost with a redirect) takes the click the browser holds now.
+    pub fn body(&mut self, held: impl FnOnce() -> Option<(String, Vec<String>)>) -> String {
+        if self.click.is_none()
+            && let Some((id, history)) = held()
+        {
+            self.click = Some(id);
+            self.ids = super::body::ids(&history);
+        }
+        super::body::compose(self.click.as_deref(), &self.ids, &self.rest)
+    }
+
+    /// May the page `me` send this entry at `now`?
+    pub fn claimable(&self, me: &str, now: f64) -> bool {
+        self.owner == me || self.lease <= now
+    }
+
+    /// The page `me` takes it, until `lease`, to send it now.
+    pub fn hold(&mut self, me: &str, lease: f64) {
+        self.owner = String::from(me);
+        self.lease = lease;
+        self.waiting = false;
+    }
+
+    /// No page holds it: any page may send it from `not_before` on (0: at once).
+    pub fn let_go(&mut self, not_before: f64) {
+        self.hold("", not_before);
+    }
+
+    fn json(&self) -> String {
+        Obj::new()
+            .str("id", &self.id)
+            .str("fp", &self.fp)
+            .num("created", self.created as u64)
+            .num("attempts", self.attempts as u64)
+            .str("owner", &self.owner)
+            .num("lease", self.lease as u64)
+            .bool("waiting", self.waiting)
+            .opt_str("click", self.click.as_deref())
+            .str("ids", &self.ids)
+            .str("rest", &self.rest)
+            .end()
+    }
+
+    fn from_js(v: &JsValue) -> Option<Entry> {
+        let text = |k| js::get(v, k).as_string();
+        let number = |k| js::get(v, k).as_f64().filter(|n| n.is_finite());
+        Some(Entry {
+            id: text("id")?,
+            fp: text("fp")?,
+            created: number("created")?,
+            attempts: number("attempts")? as u32,
+            owner: text("owner")?,
+            lease: number("lease")?,
+            waiting: js::get(v, "waiting").as_bool()?,
+            click: text("click"),
+            // Spliced into the body as they are: they must look like what `Lead` writes.
+            ids: text("ids").filter(|i| i.starts_with('[') && i.ends_with(']'))?,
+            rest: text("rest")
+                .filter(|r| r.starts_with("\"customer_key\":") && r.ends_with('}'))?,
+        })
+    }
+}
+
+/// What the outbox keeps of `entries` at `now`: none too old, and at most [`MAX_IDLE`] that no
+/// page holds (the oldest go first). Entries come oldest first.
+pub fn trim(entries: &mut Vec<Entry>, now: f64) -> usize {
+    let before = entries.len();
+    entries.retain(|e| now - e.created < MAX_AGE_MS);
+    let mut idle = entries.iter().filter(|e| e.lease <= now).count();
+    entries.retain(|e| {
+        let drop = idle > MAX_IDLE && e.lease <= now;
+        if drop {
+            idle -= 1;
+        }
+        !drop
+    });
+    before - entries.len()
+}
+
+/// Set once the stored outbox does not read back as it was written (a page's broken
+/// `JSON.parse`, a storage stub): from then on this page keeps its outbox in memory.
+static MEMORY: Local<RefCell<Option<Vec<Entry>>>> = Local(RefCell::new(None));
+
+/// Runs `f` on the outbox (oldest entry first) and, if `f` says it changed it, writes it back.
+/// Malformed entries and entries too old are gone before `f` sees them.
+pub fn change(now: f64, f: &mut dyn FnMut(&mut Vec<Entry>) -> bool) {
+    let Ok(mut memory) = MEMORY.try_borrow_mut() else {
+        return;
+    };
+    if let Some(kept) = memory.as_mut() {
+        trim(kept, now);
+        f(kept);
+        return;
+    }
+    let mut entries = stored(now);
+    if !f(&mut entries) {
+        return;
+    }
+    if trim(&mut entries, now) > 0 {
+        crate::browser::console::warn("the outbox is full: dropped the oldest unsent leads");
+    }
+    let mut text = String::from("[");
+    for (i, e) in entries.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&e.json());
+    }
+    text.push(']');
+    storage::write(KEY, &text);
+    let back = stored(now);
+    if back.len() != entries.len() || back.iter().zip(entries.iter()).any(|(a, b)| a.id != b.id) {
+        crate::browser::console::warn(
+            "this page's storage does not keep the tracker's outbox: unsent leads are kept for this page only",
+        );
+        *memory = Some(entries);
+    }
+}
+
+/// A stored outbox larger than this is not one the tracker wrote (100 idle entries of a few
+/// hundred bytes each, and what a page holds); it is read as empty rather than trusted.
+const STORED_MAX: u32 = 512 * 1024;
+
+fn stored(now: f64) -> Vec<Entry> {
+    let list = storage::read(KEY)
+        .filter(|t| js_sys::JsString::from(t.clone()).length() <= STORED_MAX)
+        .map_or(JsValue::UNDEFINED, |t| js::parse(&t));
+    let mut entries: Vec<Entry> = js::items(&list, 1000)
+        .iter()
+        .filter_map(Entry::from_js)
+        .collect();
+    trim(&mut entries, now);
+    entries
+}
+
+/// An entry id: the session id and a per-page counter.
+pub fn entry_id(session_id: &str, n: u32) -> String {
+    let mut s = crate::text::cat(&[session_id, "."]);
+    push_number(&mut s, n as u64);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    fn entry(n: u32, lease: f64) -> Entry {
+        Entry {
+            id: format!("s.{n}"),
+            fp: format!("f{n}"),
+            created: 1000.0 + n as f64,
+            attempts: 0,
+            owner: String::from(if lease > 0.0 { "s" } else { "" }),
+            lease,
+            waiting: false,
+            click: None,
+            ids: "[]".into(),
+            rest: "\"customer_key\":\"k\"}".into(),
+        }
+    }
+
+    #[test]
+    fn a_lead_made_before_its_click_takes_the_one_held_when_sent() {
+        let mut e = entry(1, 0.0);
+        let body = e.body(|| Some(("c9".into(), alloc::vec!["c9".into()])));
+        assert_eq!(
+            body,
+            r#"{"click_id":"c9","click_ids":["c9"],"has_attribution":true,"customer_key":"k"}"#
+        );
+        let again = e.body(|| Some(("other".into(), Vec::new())));
+        assert_eq!(again, body, "a known click is kept");
+    }
+
+    #[test]
+    fn leases_decide_who_sends() {
+        let mut e = entry(1, 5000.0);
+        assert!(e.claimable("s", 2000.0), "its holder");
+        assert!(
+            !e.claimable("t", 2000.0),
+            "another page, while the lease runs"
+        );
+        assert!(e.claimable("t", 5000.0), "another page, once it ran out");
+        e.let_go(0.0);
+        assert!(e.claimable("t", 1.0) && e.owner.is_empty());
+        e.let_go(9000.0);
+        assert!(
+            !e.claimable("t", 8999.0),
+            "a Retry-After holds every page back"
+        );
+    }
+
+    #[test]
+    fn trimming_never_drops_a_held_entry() {
+        let now = 10_000.0;
+        // 130 entries: the 30 newest held (in flight or waiting for a retry), 100 idle.
+        let mut all: Vec<Entry> = (0..130)
+            .map(|n| entry(n, if n >= 100 { now + 1.0 } else { 0.0 }))
+            .collect();
+        assert_eq!(
+            trim(&mut all, now),
+            0,
+            "at most MAX_IDLE idle ones: all kept"
+        );
+        all.insert(0, entry(500, 0.0));
+        assert_eq!(trim(&mut all, now), 1);
+        assert_eq!(all.len(), 130);
+        assert!(all.iter().filter(|e| e.lease > now).count() == 30);
+        let mut old = alloc::vec![entry(1, 0.0)];
+        assert_eq!(trim(&mut old, 1001.0 + MAX_AGE_MS), 1, "too old");
+    }
+
+    #[test]
+    fn entries_are_numbered_per_page() {
+        assert_eq!(entry_id("s_x", 3), "s_x.3");
+    }
+}
