@@ -6,6 +6,9 @@ type AffitorResult = import('./tracker.js').AffitorResult;
 type AffitorData = import('./tracker.js').AffitorData;
 type AffitorTracker = import('./tracker.js').AffitorTracker;
 type AffitorQueueEntry = import('./tracker.js').AffitorQueueEntry;
+type AffitorSignup = import('./tracker.js').AffitorSignup;
+type AffitorCustomer = import('./tracker.js').AffitorCustomer;
+type AffitorInitOptions = import('./tracker.js').AffitorInitOptions;
 
 interface Window {
   /** The tracker, from the moment its script tag (or the module's init()) has run. */

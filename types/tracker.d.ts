@@ -10,7 +10,11 @@ export interface AffitorResult {
   error?: string;
   /** The API's message, when it sent one. */
   message?: string;
-  /** The API kept the lead provisionally: it knows no click for this visitor (yet). */
+  /**
+   * The API accepted the lead provisionally: this program confirms its leads from the server
+   * (Affitor's OpenAPI: `lead_auth: server_required`), so the lead counts once your server's
+   * Lead API call confirms it.
+   */
   provisional?: true;
   /** The API has not confirmed it within the timeout: the tracker keeps it and sends it later. */
   queued?: true;
@@ -18,6 +22,37 @@ export interface AffitorResult {
   duplicate?: true;
   /** `trackClick()` only: the click id the browser holds now. */
   clickId?: string;
+}
+
+/**
+ * `signup()`'s object form, as Affitor's own docs write it (`signup({ customer_key })`): the
+ * customer key in one of its two spellings, and the email.
+ */
+export type AffitorSignup =
+  | { customerKey: string | number; customer_key?: never; email?: string | null }
+  | { customer_key: string | number; customerKey?: never; email?: string | null };
+
+/** What `signup()` takes first: the customer key, or the object form. */
+export type AffitorCustomer = string | number | AffitorSignup;
+
+/** The tracker's settings, as `init()` options: the script tag's `data-affitor-*` attributes. */
+export interface AffitorInitOptions {
+  /** `data-affitor-program-id`: your Affitor program id. Default: `window.AFFITOR_PROGRAM_ID`. */
+  programId?: string | number;
+  /** `data-affitor-api-base`: origin of the tracking API. Default: https://api.affitor.com */
+  apiBase?: string;
+  /** `data-affitor-debug`: log each step to the console with the `[Affitor]` prefix. */
+  debug?: boolean;
+  /** `data-affitor-test-mode`: mark every event as a test event. */
+  testMode?: boolean;
+  /** `data-affitor-cookie-domain`: e.g. ".example.com". Default: the widest the browser allows. */
+  cookieDomain?: string;
+  /** `data-affitor-timeout`: ms `signup()` waits for the API before resolving with `queued: true` (default 1000, at most 30000). */
+  timeout?: number;
+  /** Where the page can fetch `dist/affitor_tracker_bg.wasm`, for bundlers that do not ship it themselves. */
+  wasmUrl?: string | URL;
+  /** Where the page can import `dist/affitor_tracker_fallback.js`, the JavaScript build used where WebAssembly may not run (a CSP without 'wasm-unsafe-eval', no WebAssembly). Default: the package's own, through a literal `import()` the bundler resolves. */
+  fallbackUrl?: string | URL;
 }
 
 /** What `getData()` returns. */
@@ -38,9 +73,16 @@ export interface AffitorTracker {
   readonly version: string;
   /**
    * Records a lead (a signup) for `customerKey`: the id your server gives this user, the same
-   * one it later sends payments with. `email` is optional.
+   * one it later sends payments with. `email` is optional. Also takes the hosted tracker's
+   * object form, `signup({ customerKey, email })` or `signup({ customer_key })`.
    */
-  signup(customerKey: string | number, email?: string | null): Promise<AffitorResult>;
+  signup(customerKey: AffitorCustomer, email?: string | null): Promise<AffitorResult>;
+  /**
+   * As on the hosted tracker: resolves once the tracker runs. The tracker is already started
+   * (by its script tag, or the module's `init()`), so the options change nothing, nor does a
+   * second call.
+   */
+  init(options?: AffitorInitOptions): Promise<void>;
   /** The click id this browser holds, or null. */
   getClickId(): string | null;
   getData(): AffitorData;
@@ -49,11 +91,13 @@ export interface AffitorTracker {
   /**
    * Reports the affiliate click in `url` (default: the page's address), for single-page apps
    * whose client-side navigation brought a new `?aff=` (a full page load is captured by itself).
+   * `existingClickId`: the click id this click replaces, sent as `existing_click_id` (as on the
+   * hosted tracker). The click's `page_url` is always the page's own address.
    */
-  trackClick(url?: string): Promise<AffitorResult>;
+  trackClick(url?: string, existingClickId?: string | null): Promise<AffitorResult>;
 }
 
 /** An entry of `window.affitorQueue`, run when the tracker loads (at once after that). */
 export type AffitorQueueEntry =
-  | [command: 'signup', customerKey: string | number, email?: string | null]
-  | [command: 'trackClick', url?: string];
+  | [command: 'signup', customerKey: AffitorCustomer, email?: string | null]
+  | [command: 'trackClick', url?: string, existingClickId?: string | null];

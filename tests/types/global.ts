@@ -41,5 +41,37 @@ async function everything(): Promise<void> {
   ];
   console.log(version, fields, click, id, d);
 }
+// README, "Switching from the hosted tracker": the hosted tracker's calls, unchanged.
+async function hosted(): Promise<void> {
+  const affitor = window.affitor;
+  if (!affitor) return;
+  await affitor.init();
+  await affitor.signup({ customer_key: userId });
+  await affitor.signup({ customerKey: userId, email });
+  await affitor.trackClick(location.href, affitor.getClickId());
+}
+
+// Every form of each call, the queue's included.
+async function forms(): Promise<void> {
+  const a = window.affitor;
+  if (!a) return;
+  const started: Promise<void> = a.init();
+  await started;
+  await a.init({ programId: 42, debug: true });
+  const r1: AffitorResult = await a.signup({ customer_key: 123 });
+  const r2: AffitorResult = await a.signup({ customerKey: 'user_123', email: null }, 'ignored@example.com');
+  const key: AffitorCustomer = { customer_key: 'user_123', email: 'user@example.com' };
+  const object: AffitorSignup = { customerKey: 42 };
+  await a.signup(key);
+  await a.signup(object);
+  await a.trackClick(undefined, 'cust_42_1714000000000');
+  await a.trackClick('https://example.com/?aff=PARTNER', null);
+  window.affitorQueue = window.affitorQueue || [];
+  window.affitorQueue.push(['signup', { customer_key: userId }], ['signup', { customerKey: 7, email }, null]);
+  window.affitorQueue.push(['trackClick', location.href, 'cust_42_1714000000000']);
+  console.log(r1, r2);
+}
 signedUp();
 everything();
+hosted();
+forms();

@@ -13,7 +13,16 @@ if (!result.ok) console.warn('lead not recorded:', result.error);
 
 // Every option and function.
 import { getClickId, getData, ready, trackClick } from 'affitor-tracker';
-import type { AffitorData, AffitorQueueEntry, AffitorResult, AffitorTracker, InitOptions } from 'affitor-tracker';
+import type {
+  AffitorCustomer,
+  AffitorData,
+  AffitorInitOptions,
+  AffitorQueueEntry,
+  AffitorResult,
+  AffitorSignup,
+  AffitorTracker,
+  InitOptions,
+} from 'affitor-tracker';
 
 const options: InitOptions = {
   programId: '42',
@@ -38,3 +47,21 @@ const entry: AffitorQueueEntry = ['signup', 'user_123', 'user@example.com'];
 const tracker: AffitorTracker | undefined = window.affitor;
 window.affitorQueue?.push(entry);
 console.log(r, click, id, data, tracker);
+
+// The hosted tracker's forms (issue 12): the object form, init() on window.affitor, and
+// trackClick's second argument.
+const viaObject: AffitorResult = await signup({ customer_key: userId });
+await signup({ customerKey: userId, email });
+await signup({ customerKey: 123, email: null });
+const customer: AffitorCustomer = { customer_key: 'user_123' };
+const form: AffitorSignup = { customerKey: 'user_123', email: 'user@example.com' };
+await signup(customer);
+await signup(form);
+await trackClick('https://example.com/?aff=PARTNER', 'cust_42_1714000000000');
+await trackClick(undefined, null);
+const same: AffitorInitOptions = options;
+await window.affitor?.init();
+await window.affitor?.init(same);
+await window.affitor?.trackClick(location.href, window.affitor.getClickId());
+const queued: AffitorQueueEntry[] = [['signup', { customer_key: userId }], ['trackClick', location.href, null]];
+console.log(viaObject, queued);
