@@ -36,11 +36,18 @@ function notLoaded() {
 // frozen queue, a getter or a Proxy cannot throw inside the tracker. null if it is no array.
 function copyQueue(queue) {
   var n;
+  if (!isArray(queue)) return null;
   try {
-    if (!Array.isArray(queue)) return null;
     n = queue.length;
   } catch (e) {
-    return null;
+    // A length that cannot be read: the entries are read until the first hole.
+    for (n = 0; n < 1000; n++) {
+      try {
+        if (queue[n] === undefined) break;
+      } catch (e2) {
+        break;
+      }
+    }
   }
   if (n > 1000) {
     console.warn('[Affitor] window.affitorQueue has ' + n + ' entries: only the first 1000 run');
@@ -58,7 +65,20 @@ function copyQueue(queue) {
 }
 
 function copyEntry(e) {
-  return Array.isArray(e) ? [e[0], e[1], e[2]] : e;
+  return isArray(e) ? [e[0], e[1], e[2]] : e;
+}
+
+// Array.isArray, or instanceof where a page broke it; false for what cannot be asked at all.
+function isArray(v) {
+  try {
+    return Array.isArray(v);
+  } catch (e) {
+    try {
+      return v instanceof Array;
+    } catch (e2) {
+      return false;
+    }
+  }
 }
 
 export function install(tag, version, files) {
@@ -115,7 +135,7 @@ export function install(tag, version, files) {
     var i;
     for (i = 0; i < calls.length; i++) if (calls[i][0] === 'signup') save(saved, calls[i][1], calls[i][2]);
     for (i = 0; i < list.length; i++) {
-      if (Array.isArray(list[i]) && list[i][0] === 'signup') save(saved, list[i][1], list[i][2]);
+      if (isArray(list[i]) && list[i][0] === 'signup') save(saved, list[i][1], list[i][2]);
     }
     if (!saved.length) return;
     try {
@@ -124,7 +144,7 @@ export function install(tag, version, files) {
       try {
         stored = JSON.parse(old);
       } catch (e) {}
-      var text = Array.isArray(stored) && stored.length
+      var text = isArray(stored) && stored.length
         ? old.replace(/\]\s*$/, ',' + saved.join(',') + ']')
         : '[' + saved.join(',') + ']';
       localStorage.setItem(PENDING, text);
@@ -255,7 +275,7 @@ export function install(tag, version, files) {
   var refused = wasmRefused();
   var loading = refused
     ? Promise.reject(refused)
-    : start(files.glue, { module_or_path: fetchWasm(files.wasm) });
+    : start(files.glue, { module_or_path: fetchWasm(files.wasm, ms / 2) });
   loading
     .catch(function (e) {
       if (e !== refused) console.warn('[Affitor] the WebAssembly tracker could not start, so its JavaScript build takes over:', e);
@@ -275,23 +295,30 @@ export function install(tag, version, files) {
   return api;
 }
 
-// The page's fetch may throw, hang or resolve to anything: the glue then fails (or the load
-// timeout ends it), never the page.
-function fetchWasm(url) {
-  try {
-    return fetch(url);
-  } catch (e) {
-    return Promise.reject(e);
-  }
+// The page's fetch may throw, hang or resolve to anything: the glue then fails, never the page,
+// and the JavaScript build (imported, not fetched) takes over. One that has not answered within
+// half the load timeout counts as hanging.
+function fetchWasm(url, ms) {
+  return new Promise(function (resolve, reject) {
+    try {
+      setTimeout(function () {
+        reject(new Error('the wasm did not arrive within ' + ms / 1000 + ' s'));
+      }, ms);
+      Promise.resolve(fetch(url)).then(resolve, reject);
+    } catch (e) {
+      reject(e);
+    }
+  });
 }
 
 // Whether WebAssembly may run here, decided before anything is downloaded: a
-// Content-Security-Policy without 'wasm-unsafe-eval' makes every engine refuse to compile (each
-// with its own message, so the message is not read), and some browsers have no WebAssembly at
-// all (iOS Lockdown Mode). Returns the reason it may not, after saying it once on the console.
+// Content-Security-Policy without 'wasm-unsafe-eval' makes every engine refuse (each with its own
+// message, so the message is not read; Chromium and Firefox refuse the compile, WebKit only the
+// instance, hence both), and some browsers have no WebAssembly at all (iOS Lockdown Mode).
+// Returns the reason it may not, after saying it once on the console.
 function wasmRefused() {
   try {
-    new WebAssembly.Module(new Uint8Array(EMPTY_WASM));
+    new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(EMPTY_WASM)));
     return null;
   } catch (e) {
     var missing = typeof WebAssembly !== 'object';

@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { minifyNames } from './minify-names.mjs';
+import { hardenGlue } from './glue.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -58,7 +59,7 @@ export function buildFallback(wasm) {
     stripped,
     '--target', 'web', '--out-dir', tmp, '--no-typescript', '--omit-default-module-path',
   ]);
-  const glueIn = readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8');
+  const glueIn = hardenGlue(readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'));
   if (/__wbindgen_externrefs|addToExternrefTable/.test(glueIn)) throw new Error('[build] fallback: wasm-bindgen emitted externref glue');
   run(bin('wasm-opt'), [
     join(tmp, 'affitor_tracker_bg.wasm'), '-Oz', '--strip-debug', '--strip-producers', ...FEATURES, '-o', join(tmp, 'opt.wasm'),

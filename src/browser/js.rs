@@ -44,9 +44,9 @@ pub fn set(obj: &JsValue, key: &str, value: &JsValue) -> bool {
     reflect_set(obj, &JsValue::from_str(key), value).unwrap_or(false)
 }
 
-/// `Array.isArray(v)`, false for a revoked Proxy.
+/// `Array.isArray(v)` (where a page broke it, `v instanceof Array`), false for a revoked Proxy.
 pub fn is_array(v: &JsValue) -> bool {
-    v.is_object() && array_is_array(v).unwrap_or(false)
+    v.is_object() && array_is_array(v).unwrap_or_else(|_| v.is_instance_of::<js_sys::Array>())
 }
 
 /// An array's items, read one by one (at most `max`): a getter that throws reads as `undefined`.

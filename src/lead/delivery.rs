@@ -21,6 +21,8 @@ use wasm_bindgen_futures::spawn_local;
 const LOCK: &str = "affitor_outbox";
 /// Slack on the lease of an entry waiting for a retry timer.
 const WAITING_SLACK_MS: f64 = 5_000.0;
+/// Network failures in a row, the browser online, after which the API counts as blocked here.
+const BLOCKED_AFTER: u32 = 3;
 /// A page keeps an eye on other pages' leases that run out within this long.
 const REFLUSH_WITHIN_MS: f64 = 60_000.0;
 
@@ -71,16 +73,19 @@ async fn locked(f: &mut dyn FnMut(&mut Vec<Entry>, f64) -> bool) -> bool {
 /// Adds a new lead to the outbox, unless this customer's lead was delivered or is on its way,
 /// and returns its id. Under the outbox lock, so ten tabs signing up one customer at once keep
 /// one lead. The lead is held in this page from the call on (see [`release`]).
-pub async fn accept(entry: Entry) -> Option<String> {
+/// `who` is the lead's program, customer key and click id, its fingerprint's parts: the
+/// fingerprint is made under the lock too, since the first tab of a browser makes its salt.
+pub async fn accept(entry: Entry, who: Who) -> Option<String> {
     let id = entry.id.clone();
     if let Ok(mut accepting) = ACCEPTING.try_borrow_mut() {
         accepting.push(entry);
     }
     let mut accepted = None;
     locked(&mut |entries, now| {
-        let Some(e) = take_accepting(&id) else {
+        let Some(mut e) = take_accepting(&id) else {
             return false;
         };
+        e.fp = dedupe::fingerprint(who.0.as_deref(), who.1.as_deref(), who.2.as_deref());
         if dedupe::was_sent(&e.fp, now) || entries.iter().any(|x| x.fp == e.fp) {
             return false;
         }
@@ -91,6 +96,9 @@ pub async fn accept(entry: Entry) -> Option<String> {
     .await;
     accepted
 }
+
+/// A lead's program id, customer key and click id.
+pub type Who = (Option<String>, Option<String>, Option<String>);
 
 fn take_accepting(id: &str) -> Option<Entry> {
     let mut accepting = ACCEPTING.try_borrow_mut().ok()?;
@@ -190,8 +198,10 @@ async fn wait_or_leave(page: &Page, id: &str, reply: &http::Reply, tries: u32) -
         return None;
     }
     let told = reply.retry_after.as_deref().and_then(retry_after_ms);
-    let next = if status == 0 && page.api_blocked.get() {
-        // The page's own policy refuses the request: retrying here would get the same answer.
+    let blocked = page.api_blocked.get() || (tries >= BLOCKED_AFTER && page::online());
+    let next = if status == 0 && blocked {
+        // The page's own policy refuses the request, or something refuses it every time although
+        // the browser is online (an ad-blocker): retrying here would get the same answer.
         Next::Later { not_before_ms: 0 }
     } else {
         retry::after_failure(tries, told, browser::random(), page.timings.retry_base_ms)
@@ -271,12 +281,12 @@ pub async fn flush(page: &'static Page) {
     }
 }
 
-/// The page is going (`pagehide`): what it has not sent yet (leads still waiting for the lock,
-/// for the landing page's click, or for a retry timer) goes out now, with `keepalive` (or
-/// `sendBeacon` where there is none), so a redirect right after `signup()` loses no lead. Their
-/// entries stay leased as in flight: a later page view confirms them (the API's "already
-/// recorded" answer closes a lead that did arrive). Synchronous: an unloading page does not
-/// wait for a lock.
+/// The page is going (`pagehide`): the leads it has not sent yet (waiting for the lock, or for
+/// the landing page's click) go out now, with `keepalive` (or `sendBeacon` where there is none,
+/// every unconfirmed one), so a redirect right after `signup()` loses no lead. Their entries stay
+/// leased as in flight: a later page view confirms them (the API's "already recorded" answer
+/// closes a lead that did arrive). A lead waiting for a retry timer is handed back instead, for
+/// the next page view to send at once. Synchronous: an unloading page does not wait for a lock.
 pub fn release(page: &Page) {
     page.hiding.set(true);
     let keepalive = http::keepalive_supported();
@@ -292,6 +302,12 @@ pub fn release(page: &Page) {
         for e in entries.iter_mut().filter(|e| e.owner == page.session_id) {
             if !e.waiting && keepalive {
                 continue; // in flight, with keepalive: it carries on without the page
+            }
+            if e.attempts > 0 && keepalive {
+                // Waiting for a retry: the next page view sends it at once.
+                e.let_go(0.0);
+                changed = true;
+                continue;
             }
             let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
             if keepalive {

@@ -48,6 +48,13 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
     truncate(&mut page_url, PAGE_URL_MAX);
     let customer_key = match customer_key {
         Ok(k) => Some(k),
+        // A key given but unusable as it is (too long, an unpaired surrogate) is refused: sent
+        // without it, two such customers would be one lead.
+        Err(problem @ (KeyProblem::TooLong | KeyProblem::LoneSurrogate)) => {
+            let why = crate::text::cat(&[problem.message(), "; no lead was sent"]);
+            console::error(&why);
+            return Outcome::failed(None, &why);
+        }
         Err(problem) => {
             // Only a click id can carry this lead; the landing page's may still be on its way.
             within(page.timings.click_wait_ms, click::settled()).await;
@@ -61,7 +68,13 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
         }
     };
     let lead = Lead {
-        click_id: click::cookies::click_id(),
+        // A click on its way (the landing page, a queued trackClick) is this lead's: the lead
+        // takes the click id when it is sent (`outbox::Entry::body`).
+        click_id: if click::in_flight() {
+            None
+        } else {
+            click::cookies::click_id()
+        },
         customer_key,
         email,
         click_ids: click::cookies::history(),
@@ -72,15 +85,11 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
         debug: page.config.debug,
     };
     let now = browser::now();
-    let fp = dedupe::fingerprint(
-        lead.program_id.as_deref(),
-        lead.customer_key.as_deref(),
-        lead.click_id.as_deref(),
-    );
     let id = outbox::entry_id(&page.session_id, page.next_entry());
     let lease = now + page.timings.lease_ms as f64;
-    let entry = Entry::new(id, fp, now, &page.session_id, lease, &lead);
-    let Some(id) = delivery::accept(entry).await else {
+    let entry = Entry::new(id, String::new(), now, &page.session_id, lease, &lead);
+    let who = (lead.program_id, lead.customer_key, lead.click_id);
+    let Some(id) = delivery::accept(entry, who).await else {
         console::debug(
             "this customer's lead was already sent from this browser",
             &JsValue::NULL,
