@@ -34,6 +34,9 @@ function notLoaded() {
 
 // A plain copy of window.affitorQueue's entries (each entry's items copied too), so that a
 // frozen queue, a getter or a Proxy cannot throw inside the tracker. null if it is no array.
+// A queue longer than this is a loop or junk (a `length` of 1e9 must not stall the page).
+var MAX_QUEUE = 10000;
+
 function copyQueue(queue) {
   var n;
   if (!isArray(queue)) return null;
@@ -41,7 +44,7 @@ function copyQueue(queue) {
     n = queue.length;
   } catch (e) {
     // A length that cannot be read: the entries are read until the first hole.
-    for (n = 0; n < 1000; n++) {
+    for (n = 0; n < MAX_QUEUE; n++) {
       try {
         if (queue[n] === undefined) break;
       } catch (e2) {
@@ -49,9 +52,9 @@ function copyQueue(queue) {
       }
     }
   }
-  if (n > 1000) {
-    console.warn('[Affitor] window.affitorQueue has ' + n + ' entries: only the first 1000 run');
-    n = 1000;
+  if (n > MAX_QUEUE) {
+    console.warn('[Affitor] window.affitorQueue has ' + n + ' entries: only the first ' + MAX_QUEUE + ' run');
+    n = MAX_QUEUE;
   }
   var out = [];
   for (var i = 0; i < n; i++) {
@@ -275,7 +278,7 @@ export function install(tag, version, files) {
   var refused = wasmRefused();
   var loading = refused
     ? Promise.reject(refused)
-    : start(files.glue, { module_or_path: fetchWasm(files.wasm, ms / 2) });
+    : start(files.glue, { module_or_path: fetchWasm(files.wasm) });
   loading
     .catch(function (e) {
       if (e !== refused) console.warn('[Affitor] the WebAssembly tracker could not start, so its JavaScript build takes over:', e);
@@ -295,20 +298,14 @@ export function install(tag, version, files) {
   return api;
 }
 
-// The page's fetch may throw, hang or resolve to anything: the glue then fails, never the page,
-// and the JavaScript build (imported, not fetched) takes over. One that has not answered within
-// half the load timeout counts as hanging.
-function fetchWasm(url, ms) {
-  return new Promise(function (resolve, reject) {
-    try {
-      setTimeout(function () {
-        reject(new Error('the wasm did not arrive within ' + ms / 1000 + ' s'));
-      }, ms);
-      Promise.resolve(fetch(url)).then(resolve, reject);
-    } catch (e) {
-      reject(e);
-    }
-  });
+// The page's fetch may throw, hang or resolve to anything: the glue then fails (or the load
+// timeout ends it), never the page.
+function fetchWasm(url) {
+  try {
+    return fetch(url);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 // Whether WebAssembly may run here, decided before anything is downloaded: a

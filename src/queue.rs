@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::spawn_local;
 
 /// The most entries run from a queue the page filled before the tracker loaded.
-const MAX_ENTRIES: u32 = 1000;
+const MAX_ENTRIES: u32 = 10_000;
 
 #[derive(Debug, PartialEq, Clone, Copy)]
 pub enum Command {

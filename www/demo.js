@@ -150,7 +150,7 @@ function showSignupResult(userId, result) {
   } else if (result && result.ok && result.duplicate) {
     setSignupStatus(`${account}; lead already sent from this browser`, 'ok');
   } else if (result && result.ok) {
-    const note = result.provisional ? ' (provisional: no affiliate click on record)' : '';
+    const note = result.provisional ? ' (provisional: the program confirms leads from its server)' : '';
     setSignupStatus(`${account}; lead sent${note}`, 'ok');
   } else {
     const why = (result && (result.error || (result.status && `HTTP ${result.status}`))) || 'unknown error';

@@ -109,6 +109,18 @@ fn options(body: &JsString, keepalive: bool) -> Object {
     init
 }
 
+/// POSTs `body` now, without waiting for the answer: for a page that is going, where the
+/// request must leave before the page does (not on a later task). Its rejection is handled.
+pub fn fire(url: &str, body: &str) {
+    let body = JsString::from(body);
+    let keepalive = body.length() <= KEEPALIVE_MAX;
+    if let Ok(Ok(sent)) = fetch(url, &options(&body, keepalive)).map(JsCast::dyn_into::<Promise>) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(sent).await;
+        });
+    }
+}
+
 /// Can a fetch outlive its page here? (Firefox before 133 has no `keepalive`.)
 pub fn keepalive_supported() -> bool {
     let proto = js::get(&super::page::global("Request"), "prototype");

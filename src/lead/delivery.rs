@@ -311,10 +311,7 @@ pub fn release(page: &Page) {
             }
             let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
             if keepalive {
-                let url = url.clone();
-                spawn_local(async move {
-                    http::post(&url, &body).await;
-                });
+                http::fire(&url, &body);
             } else if !http::beacon(&url, &body) {
                 continue;
             }

@@ -248,7 +248,10 @@ describe('leads lost in ordinary use', () => {
         Promise.race([window.affitor.signup('hostile_fetch_user'), new Promise((res) => setTimeout(() => res({ unsettled: true }), 5000))]),
       );
       assert.equal(r.unsettled, undefined, 'signup() settled');
-      assert.equal(r.ok, true, JSON.stringify(r));
+      // A fetch that never answers holds the wasm back too: after the load timeout the call is
+      // answered "tracker not loaded" (an answer, as issue 17 asks), and kept for the next page.
+      if (label === 'hangs') assert.deepEqual(r, { ok: false, error: 'tracker not loaded' });
+      else assert.equal(r.ok, true, JSON.stringify(r));
       await clean(page);
       env.pages.set('/healthy', `${TIMINGS}${tag(env)}`);
       await page.goto(`${env.site}/healthy`);
