@@ -282,8 +282,8 @@ pub async fn flush(page: &'static Page) {
 }
 
 /// The page is going (`pagehide`): the leads it has not sent yet (waiting for the lock, or for
-/// the landing page's click) go out now, with `keepalive` (or `sendBeacon` where there is none,
-/// every unconfirmed one), so a redirect right after `signup()` loses no lead. Their entries stay
+/// the landing page's click; where there is no keepalive, every unconfirmed one) go out now as
+/// `text/plain` beacons, so a redirect right after `signup()` loses no lead. Their entries stay
 /// leased as in flight: a later page view confirms them (the API's "already recorded" answer
 /// closes a lead that did arrive). A lead waiting for a retry timer is handed back instead, for
 /// the next page view to send at once. Synchronous: an unloading page does not wait for a lock.
@@ -310,10 +310,14 @@ pub fn release(page: &Page) {
                 continue;
             }
             let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
-            if keepalive {
+            // A beacon: `text/plain` needs no preflight, which an unloading page cannot wait for
+            // (a JSON fetch started now needs one, and is then sometimes lost). A keepalive fetch
+            // only where the browser refuses the beacon (its quota).
+            if !http::beacon(&url, &body) {
+                if !keepalive {
+                    continue;
+                }
                 http::fire(&url, &body);
-            } else if !http::beacon(&url, &body) {
-                continue;
             }
             e.hold(&page.session_id, now + page.timings.lease_ms as f64);
             e.attempts += 1;
