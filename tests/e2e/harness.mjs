@@ -257,3 +257,20 @@ export function outboxEmpty(page) {
 export function ready(page) {
   return page.evaluate(() => window.affitor.ready.then(() => true));
 }
+
+/**
+ * A browser that keeps pages in the back/forward cache. Playwright launches Chromium with
+ * --disable-back-forward-cache; without that switch headless Chromium caches pages (measured:
+ * pageshow.persisted is true after goBack), provided the page is not `Cache-Control: no-store`.
+ * Other engines are used as the harness launched them.
+ */
+export async function bfcacheBrowser(env) {
+  const engine = typeof env.browser.browserType === 'function' ? env.browser.browserType().name() : env.engine;
+  if (engine !== 'chromium') return { browser: env.browser, close: async () => {} };
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: ['--disable-back-forward-cache'],
+  });
+  return { browser, close: () => browser.close() };
+}

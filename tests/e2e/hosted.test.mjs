@@ -7,8 +7,7 @@
 //   node --test --test-concurrency=1 tests/e2e/hosted.test.mjs
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, open, ready, setup, tag } from './harness.mjs';
+import { bfcacheBrowser, open, ready, setup, tag } from './harness.mjs';
 
 let env;
 before(async () => {
@@ -382,23 +381,6 @@ describe('boolean attributes (item 5)', () => {
   }
 });
 
-/**
- * A browser that keeps pages in the back/forward cache. Playwright launches Chromium with
- * --disable-back-forward-cache; without that switch headless Chromium caches pages (measured:
- * pageshow.persisted is true after goBack), provided the page is not `Cache-Control: no-store`.
- * Other engines are used as the harness launched them.
- */
-async function bfcacheBrowser() {
-  const engine = typeof env.browser.browserType === 'function' ? env.browser.browserType().name() : env.engine;
-  if (engine !== 'chromium') return { browser: env.browser, close: async () => {} };
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    ignoreDefaultArgs: ['--disable-back-forward-cache'],
-  });
-  return { browser, close: () => browser.close() };
-}
-
 // The test page may be cached: the harness's default `Cache-Control: no-store` keeps a page out
 // of Chromium's back/forward cache.
 const CACHEABLE = { 'Cache-Control': 'max-age=0' };
@@ -406,7 +388,7 @@ const SHOWS = "<script>window.__shows = []; addEventListener('pageshow', (e) => 
 
 describe('the back/forward cache (item 6)', () => {
   it('a page left with a lead in flight and restored: the lead counted once, the click not resent, a later signup delivered', async () => {
-    const bf = await bfcacheBrowser();
+    const bf = await bfcacheBrowser(env);
     try {
       const context = await bf.browser.newContext();
       env.pages.set('/bf/away', '<!doctype html><title>away</title>', CACHEABLE);

@@ -10,8 +10,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, open, setup, tag } from './harness.mjs';
+import { bfcacheBrowser, open, setup, tag } from './harness.mjs';
 
 let env;
 before(async () => {
@@ -77,17 +76,6 @@ async function clean(page) {
   assert.deepEqual(traps, [], 'no wasm trap');
 }
 
-/** A browser that keeps pages in the back/forward cache (see hosted.test.mjs). */
-async function bfcacheBrowser() {
-  const engine = typeof env.browser.browserType === 'function' ? env.browser.browserType().name() : env.engine;
-  if (engine !== 'chromium') return { browser: env.browser, close: async () => {} };
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    ignoreDefaultArgs: ['--disable-back-forward-cache'],
-  });
-  return { browser, close: () => browser.close() };
-}
 const CACHEABLE = { 'Cache-Control': 'max-age=0' };
 
 describe('leads lost in ordinary use', () => {
@@ -261,7 +249,7 @@ describe('leads lost in ordinary use', () => {
   }
 
   it('after a back/forward-cache restore, a signup whose request fails is retried and settles', async () => {
-    const bf = await bfcacheBrowser();
+    const bf = await bfcacheBrowser(env);
     try {
       const context = await bf.browser.newContext();
       env.pages.set('/bf/away', '<!doctype html><title>away</title>', CACHEABLE);
