@@ -50,25 +50,7 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
     }
     // Signups from now on wait for this click's id (the gate is held before the first await).
     let _in_flight = IN_FLIGHT.hold();
-    let env = page::environment();
-    let size = |(w, h): (u32, u32)| rules::size(w as u64, h as u64);
-    let page_url = page::href();
-    let body = Visit {
-        affiliate_url: &url,
-        page_url: &page_url,
-        page_title: &env.title,
-        referrer_url: &env.referrer,
-        session_id: &page.session_id,
-        user_agent: &env.user_agent,
-        screen_resolution: &size(env.screen),
-        viewport_size: &size(env.viewport),
-        language: &env.language,
-        timezone: &env.timezone,
-        existing_click_id: existing.or(held).as_deref(),
-        program_id: page.config.program_id.as_deref(),
-        test_mode: page.config.test_mode,
-    }
-    .body();
+    let body = visit_body(page, &url, existing.or(held).as_deref());
     console::debug("sending click", &body.as_str().into());
     let api = cat(&[&page.config.api_base, "/api/v1/track/click"]);
     let mut tries = 0;
@@ -105,6 +87,29 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
             Outcome::failed((reply.status > 0).then_some(reply.status), &why)
         }
     }
+}
+
+/// The click request's body for `url`. Not async: what it reads from the page is dropped
+/// before the request's first await, so the capture's future does not carry it.
+fn visit_body(page: &state::Page, url: &str, existing_click_id: Option<&str>) -> String {
+    let env = page::environment();
+    let size = |(w, h): (u32, u32)| rules::size(w as u64, h as u64);
+    Visit {
+        affiliate_url: url,
+        page_url: &page::href(),
+        page_title: &env.title,
+        referrer_url: &env.referrer,
+        session_id: &page.session_id,
+        user_agent: &env.user_agent,
+        screen_resolution: &size(env.screen),
+        viewport_size: &size(env.viewport),
+        language: &env.language,
+        timezone: &env.timezone,
+        existing_click_id,
+        program_id: page.config.program_id.as_deref(),
+        test_mode: page.config.test_mode,
+    }
+    .body()
 }
 
 /// The cookie window the API named, in days (1 to 3650), or the default.
