@@ -31,22 +31,15 @@ impl From<Error> for JsValue {
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    // `globalThis` itself, instead of `web_sys::window()`, whose search for the global object
-    // (four accessors and an `instanceof`) costs more than this import.
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL: JsValue;
-}
-
 /// The page's `window` (the loader runs the tracker in pages only).
 pub fn window() -> Option<web_sys::Window> {
-    Some(GLOBAL.with(|g| g.clone().unchecked_into()))
+    Some(global().unchecked_into())
 }
 
-/// `globalThis`.
+/// `globalThis`: js-sys's lookup, which wasm-bindgen-futures links in anyway (its task queue
+/// looks for `queueMicrotask` there), rather than an import of its own.
 pub fn global() -> JsValue {
-    GLOBAL.with(JsValue::clone)
+    js_sys::global().into()
 }
 
 /// Milliseconds since the epoch.
