@@ -34,7 +34,7 @@ use js_sys::Function;
 use outcome::Outcome;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use crate::browser::spawn_local;
 
 /// Reads the script tag's settings, sends what earlier pages left unsent, picks up the click in
 /// the page's address, and runs the calls queued before the tracker loaded. Runs once.

@@ -5,7 +5,7 @@
 use crate::browser::{console, js, page};
 use crate::{click, lead};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::spawn_local;
+use crate::browser::spawn_local;
 
 /// The most entries run from a queue the page filled before the tracker loaded.
 const MAX_ENTRIES: u32 = 10_000;

@@ -115,7 +115,7 @@ pub fn fire(url: &str, body: &str) {
     let body = JsString::from(body);
     let keepalive = body.length() <= KEEPALIVE_MAX;
     if let Ok(Ok(sent)) = fetch(url, &options(&body, keepalive)).map(JsCast::dyn_into::<Promise>) {
-        wasm_bindgen_futures::spawn_local(async move {
+        super::spawn_local(async move {
             let _ = JsFuture::from(sent).await;
         });
     }

@@ -51,3 +51,14 @@ pub fn now() -> f64 {
 pub fn random() -> f64 {
     js_sys::Math::random()
 }
+
+/// `wasm_bindgen_futures::spawn_local`, through one non-generic call: each caller boxes its
+/// future, and the executor's spawning code is compiled once instead of once per future type.
+pub fn spawn_local(future: impl core::future::Future<Output = ()> + 'static) {
+    spawn_boxed(alloc::boxed::Box::pin(future));
+}
+
+#[inline(never)]
+fn spawn_boxed(future: core::pin::Pin<alloc::boxed::Box<dyn core::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(future);
+}

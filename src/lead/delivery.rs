@@ -16,7 +16,7 @@ use crate::text::{cat, contains};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use wasm_bindgen_futures::spawn_local;
+use crate::browser::spawn_local;
 
 const LOCK: &str = "affitor_outbox";
 /// Slack on the lease of an entry waiting for a retry timer.

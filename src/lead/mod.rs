@@ -18,7 +18,7 @@ use args::{Email, KeyProblem};
 use body::Lead;
 use outbox::Entry;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::spawn_local;
+use crate::browser::spawn_local;
 
 /// Where the loader keeps signups made before the tracker ran, when the page left first.
 const PENDING_KEY: &str = "affitor_pending";
