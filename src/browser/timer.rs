@@ -2,8 +2,8 @@
 //! with a deadline. A pending timer is cleared when its future is dropped, so a signup that
 //! got its answer leaves no timer behind.
 
-use core::future::{Future, poll_fn};
-use core::pin::{Pin, pin};
+use core::future::Future;
+use core::pin::Pin;
 use core::task::{Context, Poll};
 use js_sys::Promise;
 use wasm_bindgen_futures::JsFuture;
@@ -62,14 +62,27 @@ impl Drop for Sleep {
 }
 
 /// `f`'s output if it is ready within `ms`, else `None` (and `f` is dropped).
-pub async fn within<F: Future>(ms: u32, f: F) -> Option<F::Output> {
-    let mut f = pin!(f);
-    let mut deadline = pin!(sleep(ms));
-    poll_fn(|cx| {
-        if let Poll::Ready(v) = f.as_mut().poll(cx) {
+pub fn within<F: Future>(ms: u32, f: F) -> Within<F> {
+    Within {
+        f: alloc::boxed::Box::pin(f),
+        deadline: sleep(ms),
+    }
+}
+
+/// The future [`within`] returns. A plain struct rather than an `async fn`: no state machine
+/// of its own for each future it wraps.
+pub struct Within<F> {
+    f: Pin<alloc::boxed::Box<F>>,
+    deadline: Sleep,
+}
+
+impl<F: Future> Future for Within<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(v) = self.f.as_mut().poll(cx) {
             return Poll::Ready(Some(v));
         }
-        deadline.as_mut().poll(cx).map(|()| None)
-    })
-    .await
+        Pin::new(&mut self.deadline).poll(cx).map(|()| None)
+    }
 }
