@@ -26,6 +26,7 @@ pub mod signal;
 pub mod state;
 pub mod text;
 
+use crate::browser::spawn_local;
 use browser::events::Listener;
 use browser::{console, js, page};
 use config::{Problem, Timings};
@@ -34,7 +35,6 @@ use js_sys::Function;
 use outcome::Outcome;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use crate::browser::spawn_local;
 
 /// Reads the script tag's settings, sends what earlier pages left unsent, picks up the click in
 /// the page's address, and runs the calls queued before the tracker loaded. Runs once.
@@ -145,8 +145,16 @@ pub fn get_data() -> JsValue {
     o.into()
 }
 
-/// Runs `work` and hands its outcome to the loader's `resolve`.
+/// Runs `work` and hands its outcome to the loader's `resolve`. Boxed: one copy of this task
+/// serves `signup` and `trackClick`.
 fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
+    answer_boxed(resolve, alloc::boxed::Box::pin(work));
+}
+
+fn answer_boxed(
+    resolve: JsValue,
+    work: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = Outcome>>>,
+) {
     spawn_local(async move {
         let outcome = work.await.to_js();
         if let Some(f) = resolve.dyn_ref::<Function>() {

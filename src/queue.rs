@@ -2,10 +2,10 @@
 //! Entries are arrays like `['signup', customerKey, email]`; each is read without trusting it
 //! (a getter, a Proxy, a frozen array).
 
+use crate::browser::spawn_local;
 use crate::browser::{console, js, page};
 use crate::{click, lead};
 use wasm_bindgen::JsValue;
-use crate::browser::spawn_local;
 
 /// The most entries run from a queue the page filled before the tracker loaded.
 const MAX_ENTRIES: u32 = 10_000;

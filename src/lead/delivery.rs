@@ -6,6 +6,7 @@
 
 use super::dedupe;
 use super::outbox::{self, Entry};
+use crate::browser::spawn_local;
 use crate::browser::timer::sleep;
 use crate::browser::{self, console, http, locks, page};
 use crate::click;
@@ -16,7 +17,6 @@ use crate::text::{cat, contains};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use crate::browser::spawn_local;
 
 const LOCK: &str = "affitor_outbox";
 /// Slack on the lease of an entry waiting for a retry timer.

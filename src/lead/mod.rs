@@ -7,6 +7,7 @@ pub mod dedupe;
 pub mod delivery;
 pub mod outbox;
 
+use crate::browser::spawn_local;
 use crate::browser::timer::within;
 use crate::browser::{self, console, js, page, storage};
 use crate::click;
@@ -18,7 +19,6 @@ use args::{Email, KeyProblem};
 use body::Lead;
 use outbox::Entry;
 use wasm_bindgen::JsValue;
-use crate::browser::spawn_local;
 
 /// Where the loader keeps signups made before the tracker ran, when the page left first.
 const PENDING_KEY: &str = "affitor_pending";
