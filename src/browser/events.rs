@@ -14,7 +14,12 @@ pub struct Listener {
 impl Listener {
     /// Calls `f` on each `kind` event of the window.
     pub fn new(kind: &'static str, f: impl FnMut(Event) + 'static) -> Listener {
-        let callback = Closure::wrap(Box::new(f) as Box<dyn FnMut(Event)>);
+        Listener::boxed(kind, Box::new(f))
+    }
+
+    /// One copy of the listening code for every kind of listener.
+    fn boxed(kind: &'static str, f: Box<dyn FnMut(Event)>) -> Listener {
+        let callback = Closure::wrap(f);
         if let Some(w) = super::window() {
             let _ = w.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());
         }
