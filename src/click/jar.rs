@@ -42,11 +42,14 @@ pub fn click_id(cookies: &str) -> Option<&str> {
 /// The click-id history from the decoded `affitor_click_ids` value: `|`-separated ids,
 /// oldest first, at most the newest [`HISTORY_MAX`]; empty and overlong items dropped.
 pub fn history(decoded: &str) -> Vec<String> {
-    let ids: Vec<&str> = text::split(decoded, b'|')
-        .filter(|s| !s.is_empty() && s.len() <= ID_MAX)
-        .collect();
-    let skip = ids.len().saturating_sub(HISTORY_MAX);
-    ids[skip..].iter().map(|s| String::from(*s)).collect()
+    let mut ids: Vec<String> = Vec::new();
+    for id in text::split(decoded, b'|').filter(|s| !s.is_empty() && s.len() <= ID_MAX) {
+        if ids.len() == HISTORY_MAX {
+            ids.remove(0);
+        }
+        ids.push(String::from(id));
+    }
+    ids
 }
 
 #[cfg(test)]
