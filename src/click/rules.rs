@@ -19,14 +19,10 @@ pub fn aff_param(url: &str) -> Option<&str> {
 /// The click-id history with `id` added last (moved there if already in it), at most
 /// `HISTORY_MAX` ids, `|`-separated.
 pub fn push_history(history: &[String], id: &str) -> String {
-    let kept: Vec<&str> = history
-        .iter()
-        .map(String::as_str)
-        .filter(|h| *h != id && !h.is_empty())
-        .collect();
-    let skip = (kept.len() + 1).saturating_sub(super::jar::HISTORY_MAX);
+    let kept = || history.iter().filter(|h| *h != id && !h.is_empty());
+    let skip = (kept().count() + 1).saturating_sub(super::jar::HISTORY_MAX);
     let mut out = String::new();
-    for h in kept.iter().skip(skip).copied().chain([id]) {
+    for h in kept().skip(skip).map(String::as_str).chain([id]) {
         if !out.is_empty() {
             out.push('|');
         }
