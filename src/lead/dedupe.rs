@@ -61,10 +61,10 @@ pub fn has(stored: &str, fp: &str, now: u64) -> bool {
 
 /// The list with `fp` added (once), trimmed to its age and length bounds.
 pub fn add(stored: &str, fp: &str, now: u64) -> String {
-    let kept: Vec<(&str, u64)> = pairs(stored, now).filter(|(k, _)| *k != fp).collect();
-    let skip = (kept.len() + 1).saturating_sub(SENT_MAX);
+    let kept = || pairs(stored, now).filter(|(k, _)| *k != fp);
+    let skip = (kept().count() + 1).saturating_sub(SENT_MAX);
     let mut out = String::new();
-    for (k, t) in kept.iter().skip(skip).copied().chain([(fp, now)]) {
+    for (k, t) in kept().skip(skip).chain([(fp, now)]) {
         if !out.is_empty() {
             out.push(',');
         }
