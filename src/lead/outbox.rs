@@ -191,10 +191,10 @@ fn stored(now: f64) -> Vec<Entry> {
     let list = storage::read(KEY)
         .filter(|t| js_sys::JsString::from(t.clone()).length() <= STORED_MAX)
         .map_or(JsValue::UNDEFINED, |t| js::parse(&t));
-    let mut entries: Vec<Entry> = js::items(&list, 1000)
-        .iter()
-        .filter_map(Entry::from_js)
-        .collect();
+    let mut entries = Vec::new();
+    for v in js::items(&list, 1000) {
+        entries.extend(Entry::from_js(&v));
+    }
     trim(&mut entries, now);
     entries
 }
