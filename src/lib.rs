@@ -67,9 +67,7 @@ pub fn start(tag: JsValue, queue: JsValue) {
     click::cookies::migrate_legacy();
     let href = page::href();
     if click::rules::aff_param(&href).is_some() {
-        spawn_local(async move {
-            click::capture(href, None).await;
-        });
+        answer(JsValue::UNDEFINED, click::capture(href, None));
     }
     spawn_local(lead::delivery::flush(page));
     lead::replay_pending();
@@ -145,9 +143,10 @@ pub fn get_data() -> JsValue {
     o.into()
 }
 
-/// Runs `work` and hands its outcome to the loader's `resolve`. Boxed: one copy of this task
-/// serves `signup` and `trackClick`.
-fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
+/// Runs `work` and hands its outcome to the loader's `resolve` (`undefined` for a call that
+/// has no one to answer: a queued call, the landing page's click). Boxed: one copy of this
+/// task serves every call.
+pub(crate) fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
     answer_boxed(resolve, alloc::boxed::Box::pin(work));
 }
 
@@ -156,9 +155,9 @@ fn answer_boxed(
     work: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = Outcome>>>,
 ) {
     spawn_local(async move {
-        let outcome = work.await.to_js();
+        let outcome = work.await;
         if let Some(f) = resolve.dyn_ref::<Function>() {
-            let _ = f.call1(&JsValue::UNDEFINED, &outcome);
+            let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
         }
     });
 }

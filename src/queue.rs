@@ -2,7 +2,6 @@
 //! Entries are arrays like `['signup', customerKey, email]`; each is read without trusting it
 //! (a getter, a Proxy, a frozen array).
 
-use crate::browser::spawn_local;
 use crate::browser::{console, js, page};
 use crate::{click, lead};
 use wasm_bindgen::JsValue;
@@ -48,12 +47,11 @@ pub fn run(entry: &JsValue) {
     let (a, b) = (js::index(entry, 1), js::index(entry, 2));
     match name.as_deref().and_then(command) {
         // A queued call has no one to answer: its outcome is logged along the way.
-        Some(Command::Signup) => spawn_local(async move {
-            lead::signup(a, b, None).await;
-        }),
-        Some(Command::TrackClick) => spawn_local(async move {
-            click::capture(a.as_string().unwrap_or_else(page::href), b.as_string()).await;
-        }),
+        Some(Command::Signup) => crate::answer(JsValue::UNDEFINED, lead::signup(a, b, None)),
+        Some(Command::TrackClick) => crate::answer(
+            JsValue::UNDEFINED,
+            click::capture(a.as_string().unwrap_or_else(page::href), b.as_string()),
+        ),
         None => console::warn(
             "skipped an affitorQueue entry: expected ['signup', customerKey, email] or ['trackClick', url]",
         ),
