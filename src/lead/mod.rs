@@ -140,8 +140,6 @@ pub fn replay_pending() {
             .as_string()
             .filter(|u| u.len() <= PAGE_URL_MAX);
         let (key, email) = (js::index(&call, 0), js::index(&call, 1));
-        spawn_local(async move {
-            signup(key, email, url).await;
-        });
+        crate::answer(JsValue::UNDEFINED, signup(key, email, url));
     }
 }
