@@ -67,7 +67,7 @@ pub fn start(tag: JsValue, queue: JsValue) {
     click::cookies::migrate_legacy();
     let href = page::href();
     if click::rules::aff_param(&href).is_some() {
-        answer(JsValue::UNDEFINED, click::capture(href, None));
+        detach(click::capture(href, None));
     }
     spawn_local(lead::delivery::flush(page));
     lead::replay_pending();
@@ -143,11 +143,16 @@ pub fn get_data() -> JsValue {
     o.into()
 }
 
-/// Runs `work` and hands its outcome to the loader's `resolve` (`undefined` for a call that
-/// has no one to answer: a queued call, the landing page's click). Boxed: one copy of this
-/// task serves every call.
-pub(crate) fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
+/// Runs `work` and hands its outcome to the loader's `resolve`. Boxed: one copy of this task
+/// serves every call (see [`detach`]).
+fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
     answer_boxed(resolve, alloc::boxed::Box::pin(work));
+}
+
+/// Runs `work` with no one waiting for its outcome (a queued call, the landing page's click, a
+/// lead an earlier page left), through the same task as [`answer`]: it logs along the way.
+pub(crate) fn detach(work: impl Future<Output = Outcome> + 'static) {
+    answer(JsValue::UNDEFINED, work);
 }
 
 fn answer_boxed(

@@ -47,11 +47,11 @@ pub fn run(entry: &JsValue) {
     let (a, b) = (js::index(entry, 1), js::index(entry, 2));
     match name.as_deref().and_then(command) {
         // A queued call has no one to answer: its outcome is logged along the way.
-        Some(Command::Signup) => crate::answer(JsValue::UNDEFINED, lead::signup(a, b, None)),
-        Some(Command::TrackClick) => crate::answer(
-            JsValue::UNDEFINED,
-            click::capture(a.as_string().unwrap_or_else(page::href), b.as_string()),
-        ),
+        Some(Command::Signup) => crate::detach(lead::signup(a, b, None)),
+        Some(Command::TrackClick) => crate::detach(click::capture(
+            a.as_string().unwrap_or_else(page::href),
+            b.as_string(),
+        )),
         None => console::warn(
             "skipped an affitorQueue entry: expected ['signup', customerKey, email] or ['trackClick', url]",
         ),

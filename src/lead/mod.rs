@@ -140,6 +140,6 @@ pub fn replay_pending() {
             .as_string()
             .filter(|u| u.len() <= PAGE_URL_MAX);
         let (key, email) = (js::index(&call, 0), js::index(&call, 1));
-        crate::answer(JsValue::UNDEFINED, signup(key, email, url));
+        crate::detach(signup(key, email, url));
     }
 }
