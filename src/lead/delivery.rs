@@ -275,9 +275,7 @@ pub async fn flush(page: &'static Page) {
         sleep(200 + (browser::random() * 300.0) as u32).await;
     }
     for id in claimed {
-        spawn_local(async move {
-            send(page, id).await;
-        });
+        crate::detach(send(page, id));
     }
 }
 
