@@ -21,14 +21,14 @@ impl Obj {
         self.0.push(':');
     }
 
-    pub fn str(mut self, k: &str, v: &str) -> Self {
+    pub fn str(&mut self, k: &str, v: &str) -> &mut Self {
         self.key(k);
         quote(&mut self.0, v);
         self
     }
 
     /// A string, or `null` when absent.
-    pub fn opt_str(self, k: &str, v: Option<&str>) -> Self {
+    pub fn opt_str(&mut self, k: &str, v: Option<&str>) -> &mut Self {
         match v {
             Some(v) => self.str(k, v),
             None => self.raw(k, "null"),
@@ -36,23 +36,23 @@ impl Obj {
     }
 
     /// A value that is already JSON: a number's digits, `true`, `null`, or a nested object.
-    pub fn raw(mut self, k: &str, json: &str) -> Self {
+    pub fn raw(&mut self, k: &str, json: &str) -> &mut Self {
         self.key(k);
         self.0.push_str(json);
         self
     }
 
-    pub fn num(mut self, k: &str, n: u64) -> Self {
+    pub fn num(&mut self, k: &str, n: u64) -> &mut Self {
         self.key(k);
         crate::text::push_number(&mut self.0, n);
         self
     }
 
-    pub fn bool(self, k: &str, b: bool) -> Self {
+    pub fn bool(&mut self, k: &str, b: bool) -> &mut Self {
         self.raw(k, if b { "true" } else { "false" })
     }
 
-    pub fn strs<S: AsRef<str>>(mut self, k: &str, items: &[S]) -> Self {
+    pub fn strs<S: AsRef<str>>(&mut self, k: &str, items: &[S]) -> &mut Self {
         self.key(k);
         self.0.push('[');
         for (i, s) in items.iter().enumerate() {
@@ -65,9 +65,10 @@ impl Obj {
         self
     }
 
-    pub fn end(mut self) -> String {
+    /// The object's text, closed.
+    pub fn end(&mut self) -> String {
         self.0.push('}');
-        self.0
+        core::mem::take(&mut self.0)
     }
 }
 

@@ -125,8 +125,8 @@ pub struct Visit<'a> {
 
 impl Visit<'_> {
     pub fn body(&self) -> String {
-        let o = Obj::new()
-            .str("affiliate_url", self.affiliate_url)
+        let mut o = Obj::new();
+        o.str("affiliate_url", self.affiliate_url)
             .str("page_url", self.page_url)
             .str("page_title", self.page_title)
             .opt_str(
@@ -139,14 +139,12 @@ impl Visit<'_> {
             .str("viewport_size", self.viewport_size)
             .str("language", self.language)
             .str("timezone", self.timezone);
-        let o = match self.existing_click_id {
-            Some(id) => o.str("existing_click_id", id),
-            None => o,
-        };
-        let o = match self.program_id {
-            Some(id) => o.raw("program_id", id),
-            None => o,
-        };
+        if let Some(id) = self.existing_click_id {
+            o.str("existing_click_id", id);
+        }
+        if let Some(id) = self.program_id {
+            o.raw("program_id", id);
+        }
         // CONTRACT.md §1: in test mode, every event carries the test markers.
         o.raw(
             "additional_data",
