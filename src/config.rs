@@ -223,7 +223,7 @@ pub fn api_base(v: &str) -> Option<String> {
             let host = text::split(authority, b':').next().unwrap_or("");
             if !host
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+                .all(|b| b.is_ascii_alphanumeric() || crate::text::has_any_byte(b, b"-._"))
             {
                 return None;
             }

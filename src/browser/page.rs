@@ -109,7 +109,7 @@ pub fn environment() -> Environment {
 /// `decodeURIComponent`, or the value as it is when it is not valid percent-encoding: a cookie
 /// another script wrote is still a value worth sending.
 pub fn decode(raw: &str) -> String {
-    if !raw.as_bytes().contains(&b'%') {
+    if !crate::text::has(raw, b'%') {
         return String::from(raw);
     }
     js_sys::decode_uri_component(raw).map_or_else(|_| String::from(raw), String::from)

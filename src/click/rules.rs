@@ -57,8 +57,8 @@ fn floor(s: &str, max: usize) -> usize {
 
 /// Hosts where a cookie gets no `domain` attribute: localhost, IP addresses, single labels.
 pub fn host_only(host: &str) -> bool {
-    !host.as_bytes().contains(&b'.')
-        || host.as_bytes().contains(&b':')
+    !text::has(host, b'.')
+        || text::has(host, b':')
         || host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
         || host == "localhost"
         || host.ends_with(".localhost")
@@ -75,7 +75,7 @@ pub fn domain_candidates(host: &str) -> Vec<&str> {
     let mut rest = host;
     out.push(host);
     while let Some((_, parent)) = text::split_once(rest, b'.') {
-        if !parent.as_bytes().contains(&b'.') {
+        if !text::has(parent, b'.') {
             break;
         }
         out.push(parent);

@@ -91,9 +91,9 @@ pub fn plausible_email(s: &str) -> bool {
     !local.is_empty()
         && !s
             .bytes()
-            .any(|b| b <= b' ' || b == 0x7f || b"<>,;\"()[]\\".contains(&b))
-        && !domain.as_bytes().contains(&b'@')
-        && domain.as_bytes().contains(&b'.')
+            .any(|b| b <= b' ' || b == 0x7f || crate::text::has_any_byte(b, b"<>,;\"()[]\\"))
+        && !crate::text::has(domain, b'@')
+        && crate::text::has(domain, b'.')
         && crate::text::split(domain, b'.').all(|label| !label.is_empty())
 }
 
