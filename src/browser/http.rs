@@ -58,10 +58,7 @@ pub async fn post(url: &str, body: &str) -> Reply {
 }
 
 async fn send(url: &str, body: &str) -> Reply {
-    let body = JsString::from(body);
-    let keepalive = body.length() <= KEEPALIVE_MAX;
-    let Ok(Ok(promise)) = fetch(url, &options(&body, keepalive)).map(JsCast::dyn_into::<Promise>)
-    else {
+    let Some(promise) = start(url, body) else {
         return Reply::NONE;
     };
     let Some(resp) = JsFuture::from(promise)
@@ -81,6 +78,13 @@ async fn send(url: &str, body: &str) -> Reply {
         body: js::parse(&text),
         retry_after,
     }
+}
+
+/// Starts the POST: its promise, or `None` where `fetch` threw or returned no promise.
+fn start(url: &str, body: &str) -> Option<Promise> {
+    let body = JsString::from(body);
+    let keepalive = body.length() <= KEEPALIVE_MAX;
+    fetch(url, &options(&body, keepalive)).ok()?.dyn_into().ok()
 }
 
 /// The request's options, on an object with no prototype: a page that sets, say,
@@ -112,9 +116,7 @@ fn options(body: &JsString, keepalive: bool) -> Object {
 /// POSTs `body` now, without waiting for the answer: for a page that is going, where the
 /// request must leave before the page does (not on a later task). Its rejection is handled.
 pub fn fire(url: &str, body: &str) {
-    let body = JsString::from(body);
-    let keepalive = body.length() <= KEEPALIVE_MAX;
-    if let Ok(Ok(sent)) = fetch(url, &options(&body, keepalive)).map(JsCast::dyn_into::<Promise>) {
+    if let Some(sent) = start(url, body) {
         super::spawn_local(async move {
             let _ = JsFuture::from(sent).await;
         });
