@@ -87,7 +87,8 @@ pub fn has(s: &str, b: u8) -> bool {
     s.bytes().any(|c| c == b)
 }
 
-/// Is `b` one of `set`?
+/// Is `b` one of `set`? (A plain scan, as [`has`].)
+#[allow(clippy::manual_contains)]
 pub fn has_any_byte(b: u8, set: &[u8]) -> bool {
     set.iter().any(|&c| c == b)
 }

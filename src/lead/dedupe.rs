@@ -7,7 +7,6 @@
 use crate::browser::{self, storage};
 use crate::text::{self, number, push_number};
 use alloc::string::String;
-use alloc::vec::Vec;
 
 const SENT_KEY: &str = "affitor_sent";
 const SALT_KEY: &str = "affitor_salt";
