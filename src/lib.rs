@@ -69,9 +69,10 @@ pub fn start(tag: JsValue, queue: JsValue) {
     if click::rules::aff_param(&href).is_some() {
         detach(click::capture(href, None));
     }
-    spawn_local(lead::delivery::flush(page));
     lead::replay_pending();
     queue::drain(&queue);
+    // After the page's own calls: their leads take the outbox lock first, and leave sooner.
+    spawn_local(lead::delivery::flush(page));
 }
 
 /// The page's life: leaving it (`pagehide`), coming back from the back/forward cache

@@ -70,31 +70,57 @@ async fn locked(f: &mut dyn FnMut(&mut Vec<Entry>, f64) -> bool) -> bool {
     lock.exclusive
 }
 
-/// Adds a new lead to the outbox, unless this customer's lead was delivered or is on its way,
-/// and returns its id. Under the outbox lock, so ten tabs signing up one customer at once keep
-/// one lead. The lead is held in this page from the call on (see [`release`]).
+/// Adds a new lead to the outbox, unless this customer's lead was delivered or is on its way.
+/// Under the outbox lock, so ten tabs signing up one customer at once keep one lead. The lead
+/// is held in this page from the call on (see [`release`]).
 /// `who` is the lead's program, customer key and click id, its fingerprint's parts: the
 /// fingerprint is made under the lock too, since the first tab of a browser makes its salt.
-pub async fn accept(entry: Entry, who: Who) -> Option<String> {
+/// The same lock round trip claims the first attempt, so that it leaves at once: a page that
+/// redirects right after `signup()` gives it little time.
+pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
     let id = entry.id.clone();
     if let Ok(mut accepting) = ACCEPTING.try_borrow_mut() {
         accepting.push(entry);
     }
-    let mut accepted = None;
+    let mut accepted = Accepted::Released;
     locked(&mut |entries, now| {
         let Some(mut e) = take_accepting(&id) else {
-            return false;
+            return false; // the page went meanwhile: `release` sent it
         };
         e.fp = dedupe::fingerprint(who.0.as_deref(), who.1.as_deref(), who.2.as_deref());
         if dedupe::was_sent(&e.fp, now) || entries.iter().any(|x| x.fp == e.fp) {
+            accepted = Accepted::Duplicate;
             return false;
         }
-        accepted = Some(e.id.clone());
+        // A lead made on the landing page waits for its click id (`send`).
+        let first = (!click::in_flight()).then(|| claim(&mut e, page, now));
+        accepted = Accepted::New(e.id.clone(), first);
         entries.push(e);
         true
     })
     .await;
     accepted
+}
+
+/// What became of a lead handed to [`accept`].
+pub enum Accepted {
+    /// In the outbox, with its first attempt when this page has claimed it already.
+    New(String, Option<Attempt>),
+    /// This customer's lead was delivered from this browser, or is on its way.
+    Duplicate,
+    /// The page went before the outbox lock was granted: `release` sent the lead.
+    Released,
+}
+
+/// One attempt this page has claimed: its body, the lead's fingerprint, the attempts so far.
+pub struct Attempt(String, String, u32);
+
+/// Takes the entry for one attempt by `page`, leased as in flight.
+fn claim(e: &mut Entry, page: &Page, now: f64) -> Attempt {
+    e.hold(&page.session_id, now + page.timings.lease_ms as f64);
+    e.attempts += 1;
+    let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
+    Attempt(body, e.fp.clone(), e.attempts)
 }
 
 /// A lead's program id, customer key and click id.
@@ -107,12 +133,12 @@ fn take_accepting(id: &str) -> Option<Entry> {
 }
 
 /// Sends the entry `id` until the API answers for good (its outcome), or leaves it to a later
-/// page view (`Queued`).
-pub async fn send(page: &'static Page, id: String) -> Outcome {
+/// page view (`Queued`). `first`: the attempt [`accept`] claimed for it.
+pub async fn send(page: &'static Page, id: String, mut first: Option<Attempt>) -> Outcome {
     let Some(_sending) = Sending::mark(&id) else {
         return Outcome::Queued;
     };
-    if click::in_flight() {
+    if first.is_none() && click::in_flight() {
         // The landing page is the signup page: the lead goes with the click id on its way.
         browser::timer::within(page.timings.click_wait_ms, click::settled()).await;
     }
@@ -120,23 +146,26 @@ pub async fn send(page: &'static Page, id: String) -> Outcome {
     let url = cat(&[&page.config.api_base, "/api/v1/track/lead"]);
     let mut tries = 0;
     loop {
-        // Still this page's to send? Another page may have delivered or taken it meanwhile.
-        let mut claimed = None;
-        locked(&mut |entries, now| {
-            let Some(e) = entries.iter_mut().find(|e| e.id == id) else {
-                return false;
-            };
-            if !e.claimable(me, now) {
-                return false;
+        let claimed = match first.take() {
+            Some(attempt) => Some(attempt),
+            None => {
+                // Still this page's to send? Another page may have delivered or taken it.
+                let mut claimed = None;
+                locked(&mut |entries, now| {
+                    let Some(e) = entries.iter_mut().find(|e| e.id == id) else {
+                        return false;
+                    };
+                    if !e.claimable(me, now) {
+                        return false;
+                    }
+                    claimed = Some(claim(e, page, now));
+                    true
+                })
+                .await;
+                claimed
             }
-            e.hold(me, now + page.timings.lease_ms as f64);
-            e.attempts += 1;
-            let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
-            claimed = Some((body, e.fp.clone(), e.attempts));
-            true
-        })
-        .await;
-        let Some((body, fp, attempts)) = claimed else {
+        };
+        let Some(Attempt(body, fp, attempts)) = claimed else {
             return Outcome::Queued;
         };
         if page.hiding.get() {
@@ -275,7 +304,7 @@ pub async fn flush(page: &'static Page) {
         sleep(200 + (browser::random() * 300.0) as u32).await;
     }
     for id in claimed {
-        crate::detach(send(page, id));
+        crate::detach(send(page, id, None));
     }
 }
 

@@ -89,16 +89,20 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
     let lease = now + page.timings.lease_ms as f64;
     let entry = Entry::new(id, String::new(), now, &page.session_id, lease, &lead);
     let who = (lead.program_id, lead.customer_key, lead.click_id);
-    let Some(id) = delivery::accept(entry, who).await else {
-        console::debug(
-            "this customer's lead was already sent from this browser",
-            &JsValue::NULL,
-        );
-        return Outcome::Duplicate;
+    let (id, first) = match delivery::accept(page, entry, who).await {
+        delivery::Accepted::New(id, first) => (id, first),
+        delivery::Accepted::Duplicate => {
+            console::debug(
+                "this customer's lead was already sent from this browser",
+                &JsValue::NULL,
+            );
+            return Outcome::Duplicate;
+        }
+        delivery::Accepted::Released => return Outcome::Queued,
     };
     // The lead is in the outbox: from here on it is sent, whether or not this caller waits.
     let (answer, outcome) = oneshot();
-    spawn_local(async move { answer.send(delivery::send(page, id).await) });
+    spawn_local(async move { answer.send(delivery::send(page, id, first).await) });
     within(page.config.timeout_ms, outcome.recv())
         .await
         .unwrap_or(Outcome::Queued)

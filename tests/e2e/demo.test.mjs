@@ -232,13 +232,7 @@ describe('the demo, as a person goes through it', () => {
   // flight when the page changes (the collector holds it for half a second).
   for (const stallMs of [0, 500]) {
     const how = stallMs ? `, the lead held ${stallMs} ms by the collector` : '';
-    // Known bug (issue 17 stays open for it): with the lead held by the collector, the async core
-    // sometimes loses it on a loaded machine (about one full run in three; not seen when this file
-    // runs alone). The core sends after two Web Lock round trips, so the page may go first; its
-    // pagehide beacon (text/plain) then carries the lead, and in a full run it has still not always
-    // arrived. Run as a todo until the cause is found.
-    const todo = stallMs ? 'a lead fired at pagehide while the API is slow is sometimes lost (issue 17)' : undefined;
-    it(`"redirect right after signup" still delivers the lead, exactly once${how}`, { todo }, async () => {
+    it(`"redirect right after signup" still delivers the lead, exactly once${how}`, async () => {
       const page = await visitor();
       const clickId = await landFromAffiliateLink(page);
       await page.goto(`${demo}/signup`);
