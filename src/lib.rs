@@ -71,9 +71,10 @@ pub fn start(tag: JsValue, queue: JsValue) {
             click::capture(href, None).await;
         });
     }
-    spawn_local(lead::delivery::flush(page));
     lead::replay_pending();
     queue::drain(&queue);
+    // After the page's own calls: their leads take the outbox lock first, and leave sooner.
+    spawn_local(lead::delivery::flush(page));
 }
 
 /// The page's life: leaving it (`pagehide`), coming back from the back/forward cache
