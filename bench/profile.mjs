@@ -179,6 +179,7 @@ async function load(name) {
     lead: lead ? Date.parse(lead.received_at) - origin : null,
     script: metric('ScriptDuration'),
     task: metric('TaskDuration'),
+    cpu: metric('ThreadTime'),
     trace: TRACE ? byEvent(events) : {},
     phases: TRACE ? byPhase(events) : {},
     profile: profile ? byScript(profile) : {},
@@ -293,7 +294,7 @@ function report() {
   }
   const f = (x) => (x === null ? '–' : x.toFixed(1));
   for (const [p, runs] of Object.entries(results)) {
-    console.log(`\n== ${p} (${runs.length} runs, latency ${LATENCY}): lead ${f(median(runs.map((r) => r.lead)))} ms, ScriptDuration ${f(median(runs.map((r) => r.script)))}, TaskDuration ${f(median(runs.map((r) => r.task)))}`);
+    console.log(`\n== ${p} (${runs.length} runs, latency ${LATENCY}): lead ${f(median(runs.map((r) => r.lead)))} ms, ScriptDuration ${f(median(runs.map((r) => r.script)))}, TaskDuration ${f(median(runs.map((r) => r.task)))}, ThreadTime ${f(median(runs.map((r) => r.cpu)))}`);
     for (const [what, key, min] of [['main-thread CPU ms between marks', 'phases', -1], ['trace events, self ms', 'trace', 0.3], ['profile, self ms', 'profile', 0.2]]) {
       const names = new Set(runs.flatMap((r) => Object.keys(r[key])));
       const rows = [...names].map((n) => [n, median(runs.map((r) => r[key][n] ?? 0))]).filter(([, v]) => v >= min)
