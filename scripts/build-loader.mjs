@@ -33,7 +33,14 @@ export function buildLoader() {
     .replaceAll('__VERSION__', version)
     .replaceAll('__BUILD__', build);
   if (/\bimport\s*\(\s*["'`]|^\s*(import|export)\b/m.test(min)) throw new Error('[build] the tag kept module syntax');
-  writeFileSync(join(dist, 'affitor-tracker.js'), min);
+  // V8's explicit compile hint (Chromium 136+; a plain comment elsewhere): every function of the
+  // file is compiled with its first parse, instead of pre-parsed now and parsed and compiled again
+  // on the main thread when first called. Nearly all of the tag runs during load (the glue's ~70
+  // import shims when the wasm starts), so this is the cheaper way. Measured with
+  // bench/profile.mjs, this tag against itself without the hint, two runs of 11 loads each: the
+  // main thread's script time 8.5 and 13.6 ms less, its CPU time 5.5 and 4.1 ms less (README
+  // "Performance").
+  writeFileSync(join(dist, 'affitor-tracker.js'), '//# allFunctionsCalledOnLoad\n' + min);
   return build;
 }
 
