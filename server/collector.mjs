@@ -50,6 +50,8 @@ export async function startCollector({
   let baseUrl;
   const files = createStatic({ wwwDir, distDir, baseUrl: () => baseUrl });
   let signupCount = 0;
+  // The demo's accounts, newest last, for tests (in-process only; the demo keeps no users).
+  const demoSignups = [];
 
   /** The demo site's own backend: "create the account" and hand back the new user id. */
   async function demoSignup(req, res) {
@@ -59,6 +61,8 @@ export async function startCollector({
     // The time prefix keeps ids from repeating across restarts without persisting a counter.
     const userId = `user_${Date.now().toString(36)}_${++signupCount}`;
     const name = typeof body.name === 'string' ? body.name.trim() : '';
+    demoSignups.push({ userId, email: body.email.trim() });
+    if (demoSignups.length > 100) demoSignups.shift();
     sendJson(res, 200, { userId, email: body.email.trim(), name });
   }
 
@@ -106,6 +110,8 @@ export async function startCollector({
     port: actualPort,
     url: baseUrl,
     events: () => store.all(),
+    /** The accounts the demo's backend created: `{ userId, email }`. */
+    demoSignups: () => demoSignups.slice(),
     close() {
       closing ??= new Promise((resolve) => {
         sse.closeAll();

@@ -130,33 +130,22 @@ async function landFromAffiliateLink(page) {
 }
 
 /**
- * Fills the signup form and submits it. Resolves to the userId the demo's backend returned.
- *
- * The answer is read as it passes through a route on the backend call (fetched from the real
- * server, handed on unchanged): with the redirect variant the page navigates away as soon as it
- * has the answer, and Chromium then no longer has the response body to give. Only this one
- * same-origin fetch is routed; documents still load over real HTTP.
+ * Fills the signup form and submits it. Resolves to the userId the demo's backend created for
+ * this email, read from the collector in this process. (Not from a Playwright route on the
+ * backend call: while any route is set, Playwright holds every request of the page, and a
+ * keepalive request still held when the page navigates away is lost, which only tests see.)
  */
 async function signUp(page, { email, name, redirect = false }) {
-  let answered;
-  const answer = new Promise((resolve) => {
-    answered = resolve;
-  });
-  const url = `${demo}/demo/api/signup`;
-  await page.route(url, async (route) => {
-    const response = await route.fetch();
-    answered({ status: response.status(), body: await response.json() });
-    await route.fulfill({ response });
-  });
+  const before = env.collector.demoSignups().length;
   await page.fill('#email', email);
   await page.fill('#name', name);
   if (redirect) await page.check('#redirect');
   await page.click('#signup-submit');
-  const { status, body } = await answer;
-  assert.equal(status, 200);
-  assert.equal(body.email, email);
-  assert.match(body.userId, /^user_/);
-  return body.userId;
+  const created = () => env.collector.demoSignups().slice(before).find((s) => s.email === email);
+  await env.until(async () => created(), 10_000, `the demo's backend to create ${email}`);
+  const { userId } = created();
+  assert.match(userId, /^user_/);
+  return userId;
 }
 
 /** The panel's entry for the lead of `customerKey`, once it is there. */
