@@ -1,5 +1,6 @@
-//! The Web Locks API, so that the page's tabs change the outbox one at a time. web-sys has it
-//! only behind `web_sys_unstable_apis`, so `navigator.locks.request` is declared here.
+//! The Web Locks API, so that the page's tabs change the outbox one at a time, and a tab can
+//! tell that another is sending a customer's lead. web-sys has it only behind
+//! `web_sys_unstable_apis`, so `navigator.locks.request` is declared here.
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -9,6 +10,12 @@ use wasm_bindgen_futures::JsFuture;
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
     fn request(name: &str, callback: &JsValue) -> Result<Requested, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
+    fn request_with(
+        name: &str,
+        options: &JsValue,
+        callback: &JsValue,
+    ) -> Result<Requested, JsValue>;
     /// The promise `request` returns.
     type Requested;
     /// `catch(f)` with a plain function (js-sys's `Promise::catch` takes a Rust closure).
@@ -33,6 +40,16 @@ impl Drop for Lock {
 
 /// Waits for the lock `name`.
 pub async fn acquire(name: &str) -> Lock {
+    take(name, false).await.unwrap_or_else(Lock::none)
+}
+
+/// The lock `name` if no other page or tab of this site holds it (`None` when one does).
+/// Where the browser has no Web Locks: a lock that is not `exclusive`.
+pub async fn try_acquire(name: &str) -> Option<Lock> {
+    take(name, true).await
+}
+
+async fn take(name: &str, if_available: bool) -> Option<Lock> {
     let mut release = None;
     // The lock is held until this promise resolves: resolving it is the guard's drop.
     let held = Promise::new(&mut |resolve, _| release = Some(resolve));
@@ -42,24 +59,35 @@ pub async fn acquire(name: &str) -> Lock {
         refused = Some(reject);
     });
     let (Some(release), Some(granted), Some(refused)) = (release, granted, refused) else {
-        return Lock::none();
+        return Some(Lock::none());
     };
-    let callback = Closure::once_into_js(move |_lock: JsValue| {
-        let _ = granted.call0(&JsValue::UNDEFINED);
+    // `lock` is null when `ifAvailable` found the lock taken.
+    let callback = Closure::once_into_js(move |lock: JsValue| {
+        let _ = granted.call1(&JsValue::UNDEFINED, &lock.is_object().into());
         held
     });
-    let Ok(requested) = request(name, &callback) else {
-        return Lock::none(); // no Web Locks here
+    let requested = if if_available {
+        // A bare object: a page's Object.prototype (`steal`, `mode`) must not change the request.
+        let options: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
+        crate::browser::js::set(&options, "ifAvailable", &JsValue::TRUE);
+        request_with(name, &options, &callback)
+    } else {
+        request(name, &callback)
+    };
+    let Ok(requested) = requested else {
+        return Some(Lock::none()); // no Web Locks here
     };
     // A request the browser turns down (the page is unloading) ends the wait too, and leaves
     // no unhandled rejection behind.
     requested.or_else(&refused);
+    let lock = Lock {
+        release: Some(release),
+        exclusive: true,
+    };
     match JsFuture::from(acquired).await {
-        Ok(_) => Lock {
-            release: Some(release),
-            exclusive: true,
-        },
-        Err(_) => Lock::none(),
+        Ok(got) if got.is_truthy() => Some(lock),
+        Ok(_) => None,
+        Err(_) => Some(Lock::none()),
     }
 }
 

@@ -32,6 +32,11 @@ static REFLUSH: Local<Cell<bool>> = Local(Cell::new(false));
 /// Leads accepted by this page and not yet in the outbox (waiting for its lock): a page that
 /// goes meanwhile writes them there itself.
 static ACCEPTING: Local<RefCell<Vec<Entry>>> = Local(RefCell::new(Vec::new()));
+/// The customers whose lead this page has taken on, each as a Web Lock held until the page goes
+/// (or the API refused the lead): another tab signing up the same customer meanwhile finds the
+/// lock taken. The outbox alone cannot tell it: a tab's copy of `localStorage` may lag behind
+/// another tab's writes, even after the outbox lock has passed between them.
+static CUSTOMERS: Local<RefCell<Vec<(String, locks::Lock)>>> = Local(RefCell::new(Vec::new()));
 
 /// Marks an entry as being sent by this page until dropped.
 struct Sending(String);
@@ -82,6 +87,21 @@ pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
     if let Ok(mut accepting) = ACCEPTING.try_borrow_mut() {
         accepting.push(entry);
     }
+    // The lock's name: the fingerprint's parts without the salt, which another tab may not have
+    // read yet (only this site's scripts see lock names).
+    let (k, v) = match who.1.as_deref() {
+        Some(key) => ("k", key),
+        None => ("c", who.2.as_deref().unwrap_or("")),
+    };
+    let program = who.0.as_deref().unwrap_or("");
+    let name = cat(&["affitor_lead_", &crate::id::fingerprint(&[program, k, v])]);
+    let Some(customer) = locks::try_acquire(&name).await else {
+        // Another page or tab is sending this customer's lead.
+        return match take_accepting(&id) {
+            Some(_) => Accepted::Duplicate,
+            None => Accepted::Released,
+        };
+    };
     let mut accepted = Accepted::Released;
     locked(&mut |entries, now| {
         let Some(mut e) = take_accepting(&id) else {
@@ -99,6 +119,11 @@ pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
         true
     })
     .await;
+    if matches!(accepted, Accepted::New(..))
+        && let Ok(mut customers) = CUSTOMERS.try_borrow_mut()
+    {
+        customers.push((id, customer));
+    }
     accepted
 }
 
@@ -190,6 +215,10 @@ pub async fn send(page: &'static Page, id: String, mut first: Option<Attempt>) -
                     .or_else(|| reply.text("message"))
                     .unwrap_or_else(|| String::from("the API refused the lead"));
                 console::error(&cat(&["lead refused: ", &why]));
+                // Refused for good: a new signup of this customer may try again.
+                if let Ok(mut customers) = CUSTOMERS.try_borrow_mut() {
+                    customers.retain(|(c, _)| *c != id);
+                }
                 Outcome::failed(Some(status), &why)
             }
             Verdict::Retry => {
@@ -316,6 +345,11 @@ pub async fn flush(page: &'static Page) {
 /// the next page view to send at once. Synchronous: an unloading page does not wait for a lock.
 pub fn release(page: &Page) {
     page.hiding.set(true);
+    // The customers' locks go with the page (a page that holds a lock is not kept in the
+    // back/forward cache); its outbox entries keep the leads.
+    if let Ok(mut customers) = CUSTOMERS.try_borrow_mut() {
+        customers.clear();
+    }
     let keepalive = http::keepalive_supported();
     let url = cat(&[&page.config.api_base, "/api/v1/track/lead"]);
     let now = browser::now();
