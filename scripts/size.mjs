@@ -16,8 +16,8 @@ const MEMORY_BUDGET = 128 * 1024;
 // the bytes go). Until it is under them, `npm test` holds it to this ceiling, a little above
 // what it measures now, so that a regression fails the run while the budgets are reported as
 // they are. Lower it as the tracker shrinks; remove it once the budgets hold.
-const GZIP_CEILING = 34 * 1024;
-const BROTLI_CEILING = 30 * 1024;
+const GZIP_CEILING = 33.5 * 1024;
+const BROTLI_CEILING = 29.5 * 1024;
 
 const gzip = (buf) => gzipSync(buf, { level: 9 }).length;
 const brotli = (buf) =>
