@@ -9,13 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
-    fn request(name: &str, callback: &JsValue) -> Result<Requested, JsValue>;
-    #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
-    fn request_with(
-        name: &str,
-        options: &JsValue,
-        callback: &JsValue,
-    ) -> Result<Requested, JsValue>;
+    fn request(name: &str, options: &JsValue, callback: &JsValue) -> Result<Requested, JsValue>;
     /// The promise `request` returns.
     type Requested;
     /// `catch(f)` with a plain function (js-sys's `Promise::catch` takes a Rust closure).
@@ -66,15 +60,10 @@ async fn take(name: &str, if_available: bool) -> Option<Lock> {
         let _ = granted.call1(&JsValue::UNDEFINED, &lock.is_object().into());
         held
     });
-    let requested = if if_available {
-        // A bare object: a page's Object.prototype (`steal`, `mode`) must not change the request.
-        let options: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
-        crate::browser::js::set(&options, "ifAvailable", &JsValue::TRUE);
-        request_with(name, &options, &callback)
-    } else {
-        request(name, &callback)
-    };
-    let Ok(requested) = requested else {
+    // A bare object: a page's Object.prototype (`steal`, `mode`) must not change the request.
+    let options: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
+    crate::browser::js::set(&options, "ifAvailable", &if_available.into());
+    let Ok(requested) = request(name, &options, &callback) else {
         return Some(Lock::none()); // no Web Locks here
     };
     // A request the browser turns down (the page is unloading) ends the wait too, and leaves

@@ -17,11 +17,22 @@ pub const SENT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
 /// The fingerprint of a lead: this browser's salt, the program and the customer key (or, for a
 /// lead with no key, its click id).
 pub fn fingerprint(program_id: Option<&str>, key: Option<&str>, click_id: Option<&str>) -> String {
+    hash(&salt(), program_id, key, click_id)
+}
+
+/// The same parts, unsalted: the name of the Web Lock a page holds while it has this
+/// customer's lead, which another tab must derive alike before it may have read the salt
+/// (only the site's own scripts see lock names).
+pub fn customer(program_id: Option<&str>, key: Option<&str>, click_id: Option<&str>) -> String {
+    hash("", program_id, key, click_id)
+}
+
+fn hash(salt: &str, program_id: Option<&str>, key: Option<&str>, click_id: Option<&str>) -> String {
     let who = match key {
         Some(k) => ["k", k],
         None => ["c", click_id.unwrap_or("")],
     };
-    crate::id::fingerprint(&[&salt(), program_id.unwrap_or(""), who[0], who[1]])
+    crate::id::fingerprint(&[salt, program_id.unwrap_or(""), who[0], who[1]])
 }
 
 fn salt() -> String {
@@ -108,5 +119,24 @@ mod tests {
             s
         });
         assert!(!has("garbage,:,k:x", "k", now));
+    }
+
+    #[test]
+    fn a_customer_is_named_alike_in_every_tab() {
+        let named = |p, k, c| customer(p, k, c);
+        assert_eq!(
+            named(Some("42"), Some("u1"), None),
+            named(Some("42"), Some("u1"), Some("cust_1"))
+        );
+        assert_ne!(
+            named(Some("42"), Some("u1"), None),
+            named(Some("43"), Some("u1"), None)
+        );
+        // A keyless lead is named by its click id, never alike with a key of the same text.
+        assert_ne!(
+            named(Some("42"), None, Some("x")),
+            named(Some("42"), Some("x"), None)
+        );
+        assert!(!named(Some("42"), Some("u1"), None).contains("u1"));
     }
 }

@@ -87,15 +87,8 @@ pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
     if let Ok(mut accepting) = ACCEPTING.try_borrow_mut() {
         accepting.push(entry);
     }
-    // The lock's name: the fingerprint's parts without the salt, which another tab may not have
-    // read yet (only this site's scripts see lock names).
-    let (k, v) = match who.1.as_deref() {
-        Some(key) => ("k", key),
-        None => ("c", who.2.as_deref().unwrap_or("")),
-    };
-    let program = who.0.as_deref().unwrap_or("");
-    let name = cat(&["affitor_lead_", &crate::id::fingerprint(&[program, k, v])]);
-    let Some(customer) = locks::try_acquire(&name).await else {
+    let customer = dedupe::customer(who.0.as_deref(), who.1.as_deref(), who.2.as_deref());
+    let Some(customer) = locks::try_acquire(&cat(&["affitor_lead_", &customer])).await else {
         // Another page or tab is sending this customer's lead.
         return match take_accepting(&id) {
             Some(_) => Accepted::Duplicate,
@@ -144,8 +137,12 @@ pub struct Attempt(String, String, u32);
 fn claim(e: &mut Entry, page: &Page, now: f64) -> Attempt {
     e.hold(&page.session_id, now + page.timings.lease_ms as f64);
     e.attempts += 1;
-    let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
-    Attempt(body, e.fp.clone(), e.attempts)
+    Attempt(body(e), e.fp.clone(), e.attempts)
+}
+
+/// The entry's request body, with the click the browser holds now if it had none.
+fn body(e: &mut Entry) -> String {
+    e.body(|| Some((click::cookies::click_id()?, click::cookies::history())))
 }
 
 /// A lead's program id, customer key and click id.
@@ -370,7 +367,7 @@ pub fn release(page: &Page) {
                 changed = true;
                 continue;
             }
-            let body = e.body(|| Some((click::cookies::click_id()?, click::cookies::history())));
+            let body = body(e);
             // A beacon: `text/plain` needs no preflight, which an unloading page cannot wait for
             // (a JSON fetch started now needs one, and is then sometimes lost). A keepalive fetch
             // only where the browser refuses the beacon (its quota).
