@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["navigator", "locks"], js_name = request)]
-    fn request(name: &str, options: &JsValue, callback: &JsValue) -> Result<Requested, JsValue>;
+    fn ask(name: &str, options: &JsValue, callback: &JsValue) -> Result<Requested, JsValue>;
     /// The promise `request` returns.
     type Requested;
     /// `catch(f)` with a plain function (js-sys's `Promise::catch` takes a Rust closure).
@@ -32,18 +32,17 @@ impl Drop for Lock {
     }
 }
 
-/// Waits for the lock `name`.
-pub async fn acquire(name: &str) -> Lock {
-    take(name, false).await.unwrap_or_else(Lock::none)
+/// A lock asked for: the request is made at once, and [`Request::granted`] waits for it, so
+/// that two locks can be asked for together. Dropped before it is granted, the lock is let go as
+/// soon as it is.
+pub struct Request {
+    lock: Lock,
+    acquired: Option<JsFuture>,
 }
 
-/// The lock `name` if no other page or tab of this site holds it (`None` when one does).
-/// Where the browser has no Web Locks: a lock that is not `exclusive`.
-pub async fn try_acquire(name: &str) -> Option<Lock> {
-    take(name, true).await
-}
-
-async fn take(name: &str, if_available: bool) -> Option<Lock> {
+/// Asks for the lock `name`; with `if_available`, only if no other page or tab of this site
+/// holds it.
+pub fn request(name: &str, if_available: bool) -> Request {
     let mut release = None;
     // The lock is held until this promise resolves: resolving it is the guard's drop.
     let held = Promise::new(&mut |resolve, _| release = Some(resolve));
@@ -52,8 +51,12 @@ async fn take(name: &str, if_available: bool) -> Option<Lock> {
         granted = Some(resolve);
         refused = Some(reject);
     });
+    let none = Request {
+        lock: Lock::none(),
+        acquired: None,
+    };
     let (Some(release), Some(granted), Some(refused)) = (release, granted, refused) else {
-        return Some(Lock::none());
+        return none;
     };
     // `lock` is null when `ifAvailable` found the lock taken.
     let callback = Closure::once_into_js(move |lock: JsValue| {
@@ -63,20 +66,33 @@ async fn take(name: &str, if_available: bool) -> Option<Lock> {
     // A bare object: a page's Object.prototype (`steal`, `mode`) must not change the request.
     let options: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
     crate::browser::js::set(&options, "ifAvailable", &if_available.into());
-    let Ok(requested) = request(name, &options, &callback) else {
-        return Some(Lock::none()); // no Web Locks here
+    let Ok(requested) = ask(name, &options, &callback) else {
+        return none; // no Web Locks here
     };
     // A request the browser turns down (the page is unloading) ends the wait too, and leaves
     // no unhandled rejection behind.
     requested.or_else(&refused);
-    let lock = Lock {
-        release: Some(release),
-        exclusive: true,
-    };
-    match JsFuture::from(acquired).await {
-        Ok(got) if got.is_truthy() => Some(lock),
-        Ok(_) => None,
-        Err(_) => Some(Lock::none()),
+    Request {
+        lock: Lock {
+            release: Some(release),
+            exclusive: true,
+        },
+        acquired: Some(JsFuture::from(acquired)),
+    }
+}
+
+impl Request {
+    /// The lock once granted; `None` when `if_available` found it taken. Where the browser
+    /// has no Web Locks (or refused the request): a lock that is not `exclusive`.
+    pub async fn granted(self) -> Option<Lock> {
+        let Some(acquired) = self.acquired else {
+            return Some(self.lock);
+        };
+        match acquired.await {
+            Ok(got) if got.is_truthy() => Some(self.lock),
+            Ok(_) => None,
+            Err(_) => Some(Lock::none()),
+        }
     }
 }
 

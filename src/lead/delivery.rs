@@ -69,10 +69,19 @@ fn is_sending(id: &str) -> bool {
 /// Runs `f` on the outbox under the outbox lock (see `outbox::change`); returns whether the
 /// lock was exclusive (false where the browser has no Web Locks).
 async fn locked(f: &mut dyn FnMut(&mut Vec<Entry>, f64) -> bool) -> bool {
-    let lock = locks::acquire(LOCK).await;
+    under(outbox_lock(), f).await
+}
+
+fn outbox_lock() -> locks::Request {
+    locks::request(LOCK, false)
+}
+
+/// [`locked`], with the outbox lock asked for already.
+async fn under(lock: locks::Request, f: &mut dyn FnMut(&mut Vec<Entry>, f64) -> bool) -> bool {
+    let lock = lock.granted().await; // `None` only for a lock asked for `if_available`
     let now = browser::now();
     outbox::change(now, &mut |entries| f(entries, now));
-    lock.exclusive
+    lock.is_some_and(|l| l.exclusive)
 }
 
 /// Adds a new lead to the outbox, unless this customer's lead was delivered or is on its way.
@@ -88,7 +97,11 @@ pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
         accepting.push(entry);
     }
     let customer = dedupe::customer(who.0.as_deref(), who.1.as_deref(), who.2.as_deref());
-    let Some(customer) = locks::try_acquire(&cat(&["affitor_lead_", &customer])).await else {
+    // Both locks asked for at once: the outbox lock's wait overlaps the customer lock's answer
+    // (each a round trip to the browser), and this page's signup is ahead of its own flush.
+    let customer = locks::request(&cat(&["affitor_lead_", &customer]), true);
+    let outbox = outbox_lock();
+    let Some(customer) = customer.granted().await else {
         // Another page or tab is sending this customer's lead.
         return match take_accepting(&id) {
             Some(_) => Accepted::Duplicate,
@@ -96,7 +109,7 @@ pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
         };
     };
     let mut accepted = Accepted::Released;
-    locked(&mut |entries, now| {
+    under(outbox, &mut |entries, now| {
         let Some(mut e) = take_accepting(&id) else {
             return false; // the page went meanwhile: `release` sent it
         };
