@@ -93,6 +93,7 @@ export function install(tag, version, files) {
   // on the main thread (the request leaves at its end); a plain-JS tracker pays it for its lead.
   var refused = wasmRefused();
   var wasm = refused ? null : fetchWasm(files.wasm);
+  warmLocks();
   var calls = []; // [method, a, b, resolve]: calls made before the tracker took over
   var tracker; // the module that runs, once it does
   var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
@@ -309,6 +310,16 @@ function fetchWasm(url) {
   } catch (e) {
     return Promise.reject(e);
   }
+}
+
+// A page's first Web Lock request waits for the browser to connect it to its lock manager
+// (Chromium: 10.7 ms median, 2.8 ms once the page has asked anything of navigator.locks; 30 cold
+// pages each). A lead takes two locks before it leaves: asking for the list of locks now, while the
+// wasm downloads, takes that wait off its way. Nothing is held or changed.
+function warmLocks() {
+  try {
+    navigator.locks.query().then(null, function () {});
+  } catch (e) {}
 }
 
 // Whether WebAssembly may run here, decided before anything is downloaded: a
