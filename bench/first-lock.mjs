@@ -5,8 +5,7 @@
 //   node bench/first-lock.mjs [--runs 30]
 // A maintainer's tool, not part of npm test.
 import { createServer } from 'node:http';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../tests/e2e/harness.mjs';
+import { launchBrowser } from '../tests/e2e/harness.mjs';
 
 const i = process.argv.indexOf('--runs');
 const RUNS = i > 0 ? Number(process.argv[i + 1]) : 30;
@@ -22,7 +21,7 @@ const server = createServer((req, res) => {
   res.end(html);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await launchBrowser();
 const waits = { cold: [], warm: [] };
 for (let run = 0; run < RUNS; run++) {
   for (const kind of ['cold', 'warm']) {

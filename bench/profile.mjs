@@ -26,6 +26,7 @@ import { gzipSync } from 'node:zlib';
 import { startCollector } from '../server/collector.mjs';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../tests/e2e/harness.mjs';
+import { coldPage } from './cold-page.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => {
@@ -130,13 +131,7 @@ report();
 
 async function load(name) {
   const key = `p_${++seq}_${Date.now().toString(36)}`;
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: LATENCY, downloadThroughput: -1, uploadThroughput: -1 });
-  await cdp.send('Performance.enable');
+  const { context, page, cdp } = await coldPage(browser, LATENCY);
   const events = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
   const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startCollector } from '../server/collector.mjs';
 import { launchBrowser } from '../tests/e2e/harness.mjs';
+import { coldPage } from '../bench/cold-page.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, dflt) => {
@@ -97,15 +98,7 @@ await report();
 /** One cold page load of `variant` at `latency` ms. */
 async function measure(variant, latency) {
   const key = `bench_${++seq}_${Date.now().toString(36)}`;
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false, latency, downloadThroughput: -1, uploadThroughput: -1,
-  });
-  await cdp.send('Performance.enable');
+  const { context, page, cdp } = await coldPage(browser, latency);
   const urls = new Map();
   let bytes = 0;
   let wasm = 0;
