@@ -51,12 +51,8 @@ pub fn request(name: &str, if_available: bool) -> Request {
         granted = Some(resolve);
         refused = Some(reject);
     });
-    let none = Request {
-        lock: Lock::none(),
-        acquired: None,
-    };
     let (Some(release), Some(granted), Some(refused)) = (release, granted, refused) else {
-        return none;
+        return Request::none();
     };
     // `lock` is null when `ifAvailable` found the lock taken.
     let callback = Closure::once_into_js(move |lock: JsValue| {
@@ -67,7 +63,7 @@ pub fn request(name: &str, if_available: bool) -> Request {
     let options: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
     crate::browser::js::set(&options, "ifAvailable", &if_available.into());
     let Ok(requested) = ask(name, &options, &callback) else {
-        return none; // no Web Locks here
+        return Request::none(); // no Web Locks here
     };
     // A request the browser turns down (the page is unloading) ends the wait too, and leaves
     // no unhandled rejection behind.
@@ -82,6 +78,14 @@ pub fn request(name: &str, if_available: bool) -> Request {
 }
 
 impl Request {
+    /// Granted at once, not exclusive: where the browser has no Web Locks.
+    fn none() -> Request {
+        Request {
+            lock: Lock::none(),
+            acquired: None,
+        }
+    }
+
     /// The lock once granted; `None` when `if_available` found it taken. Where the browser
     /// has no Web Locks (or refused the request): a lock that is not `exclusive`.
     pub async fn granted(self) -> Option<Lock> {
