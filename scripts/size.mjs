@@ -1,6 +1,7 @@
 // Size report: what a page downloads for the tracker on the normal path (the script tag, with
-// the glue bundled in, and the wasm), gzip -9 and brotli -q 11, against the budgets of 27 KB
-// gzip and 24 KB brotli; and the wasm's initial linear memory against its 128 KiB budget. The
+// the glue bundled in, and the wasm), gzip -9 and brotli -q 11, against the gate of 35 KB gzip
+// and 31 KB brotli (issue 23: every feature in, aim 28 KB gzip); and the wasm's initial linear
+// memory against its 128 KiB budget. The
 // other files are reported, not gated: the JavaScript fallback (only where WebAssembly may not
 // run) and the glue alone (bundled by the module entry's bundler).
 import { readFileSync, readdirSync } from 'node:fs';
@@ -9,15 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const GZIP_BUDGET = 27 * 1024;
-const BROTLI_BUDGET = 24 * 1024;
+// The gate `npm test` holds the normal path to, and the figure the tracker aims for.
+const GZIP_CEILING = 35 * 1024;
+const BROTLI_CEILING = 31 * 1024;
+const GZIP_AIM = 28 * 1024;
 const MEMORY_BUDGET = 128 * 1024;
-// The build is over the budgets today (docs/maintainers.md, "Size", says by how much and where
-// the bytes go). Until it is under them, `npm test` holds it to this ceiling, a little above
-// what it measures now, so that a regression fails the run while the budgets are reported as
-// they are. Lower it as the tracker shrinks; remove it once the budgets hold.
-const GZIP_CEILING = 33.5 * 1024;
-const BROTLI_CEILING = 29.5 * 1024;
 
 const gzip = (buf) => gzipSync(buf, { level: 9 }).length;
 const brotli = (buf) =>
@@ -51,15 +48,15 @@ for (const f of readdirSync(dist).filter((f) => !loaded.includes(f))) {
 const hash = readFileSync(join(dist, 'affitor-tracker.js'), 'utf8').match(/\?v=([0-9a-f]{10})/)?.[1];
 console.log(`build hash (the wasm's ?v=, for a preload link): ${hash}`);
 const pages = initialPages(readFileSync(join(dist, 'affitor_tracker_bg.wasm')));
-const verdict = (n, budget) => (n <= budget ? 'OK' : `OVER BUDGET by ${n - budget}`);
-console.log(`loaded, gzip -9:      ${total.gzip} bytes, budget ${GZIP_BUDGET}: ${verdict(total.gzip, GZIP_BUDGET)} (ceiling ${GZIP_CEILING})`);
-console.log(`loaded, brotli -q 11: ${total.brotli} bytes, budget ${BROTLI_BUDGET}: ${verdict(total.brotli, BROTLI_BUDGET)} (ceiling ${BROTLI_CEILING})`);
+const verdict = (n, budget) => (n <= budget ? 'OK' : `OVER by ${n - budget}`);
+console.log(`loaded, gzip -9:      ${total.gzip} bytes, gate ${GZIP_CEILING}: ${verdict(total.gzip, GZIP_CEILING)} (aim ${GZIP_AIM}: ${verdict(total.gzip, GZIP_AIM)})`);
+console.log(`loaded, brotli -q 11: ${total.brotli} bytes, gate ${BROTLI_CEILING}: ${verdict(total.brotli, BROTLI_CEILING)}`);
 console.log(`initial linear memory: ${pages * 64} KiB, budget ${MEMORY_BUDGET / 1024} KiB: ${verdict(pages * 65536, MEMORY_BUDGET)}`);
 if (total.gzip > GZIP_CEILING || total.brotli > BROTLI_CEILING || pages * 65536 > MEMORY_BUDGET) {
-  console.log('size gate: FAILED (over the ceiling: a size regression)');
+  console.log('size gate: FAILED (over the gate: a size regression)');
   process.exitCode = 1;
 } else {
-  console.log('size gate: passed (under the ceiling; the budgets above are what the tracker aims for)');
+  console.log('size gate: passed');
 }
 
 // The minimum page count of the module's memory, from its memory section (id 5).
