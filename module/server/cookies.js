@@ -39,7 +39,7 @@ export function clickCookies(opts, req, requestBytes, upstream) {
   };
   const values = [
     [COOKIE.clickId, clickId],
-    [COOKIE.clickIds, history.join('|')],
+    [COOKIE.clickIds, history],
     [COOKIE.affUrl, affUrl],
     [COOKIE.legacy, clickId], // for older server code that reads it (the hosted tracker writes it)
   ];

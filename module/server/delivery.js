@@ -4,7 +4,7 @@
 // tracker's rules (rules.js).
 
 import { isPlainObject, parseJson } from './http.js';
-import { alreadyRecorded, backoff, retriable, retryAfterMs } from './rules.js';
+import { alreadyRecorded, backoff, retryAfterMs, verdict } from './rules.js';
 
 /**
  * POSTs `request` until the API answers for good, or `maxWaitMs` is spent. Waits grow from
@@ -14,7 +14,7 @@ export async function deliver(request, { fetch: fetchImpl, timeoutMs, maxWaitMs,
   const deadline = Date.now() + maxWaitMs;
   for (let attempt = 1; ; attempt++) {
     const outcome = await attemptOnce(fetchImpl, request, Math.min(timeoutMs, Math.max(1, deadline - Date.now())));
-    if (!retriable(outcome.status)) return resultOf(outcome, attempt);
+    if (verdict(outcome.status) !== 'retry') return resultOf(outcome, attempt);
     const wait = outcome.retryAfterMs ?? backoff(attempt, Math.random(), backoffMs);
     if (Date.now() + wait >= deadline) return giveUp(outcome, attempt);
     await new Promise((resolve) => setTimeout(resolve, wait));
@@ -53,7 +53,7 @@ function resultOf({ status, answer }, attempt) {
     return result;
   }
   // A retry after an attempt that may have arrived (its answer lost): "already has a lead" means it did.
-  if (attempt > 1 && status === 400 && alreadyRecorded(error)) {
+  if (attempt > 1 && verdict(status) === 'refused' && alreadyRecorded(error)) {
     return { ok: true, status, message: error };
   }
   const result = { ok: false, status, error: error ?? message ?? `the Affitor API answered ${status}` };

@@ -6,7 +6,7 @@ import { COOKIE } from './cookies.js';
 import { deliver } from './delivery.js';
 import { nonEmpty, parseCookies } from './http.js';
 import { leadOptions } from './options.js';
-import { historyOf, plausibleEmail } from './rules.js';
+import { checkEmail, historyOf } from './rules.js';
 
 const CUSTOMER_KEY_MAX = 256;
 
@@ -84,13 +84,11 @@ function programIdOf(value) {
   return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
 
-/** The trimmed email when it is plausibly an address, else null: a bad email never costs the lead. */
+/** The email to send, or null: a bad email is dropped with a warning and never costs the lead. */
 function emailOf(value) {
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  const email = value.trim();
-  if (plausibleEmail(email)) return email;
-  console.warn('[Affitor] trackLead(): the email is not a valid address, sending the lead without it');
-  return null;
+  const { email, dropped } = checkEmail(value);
+  if (dropped) console.warn('[Affitor] trackLead(): the email is not a valid address, sending the lead without it');
+  return email;
 }
 
 function randomId() {
