@@ -69,6 +69,12 @@ pub fn retry_after_seconds(header: &str) -> Option<u32> {
     )
 }
 
+/// A refusal's `error` that says the customer's lead is already recorded ("already has a lead
+/// event and cannot be updated to lead"): after a retry, the earlier attempt did arrive.
+pub fn already_recorded(error: &str) -> bool {
+    crate::text::contains(error, "already") || crate::text::contains(error, "cannot be updated")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

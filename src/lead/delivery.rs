@@ -13,7 +13,7 @@ use crate::click;
 use crate::outcome::Outcome;
 use crate::retry::{self, Next, Verdict};
 use crate::state::{Local, Page};
-use crate::text::{cat, contains};
+use crate::text::cat;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
@@ -423,7 +423,7 @@ fn unreachable_api(status: u16) {
 fn already_recorded(reply: &http::Reply) -> bool {
     reply
         .text("error")
-        .is_some_and(|e| contains(&e, "already") || contains(&e, "cannot be updated"))
+        .is_some_and(|e| retry::already_recorded(&e))
 }
 
 /// `Retry-After` in delta-seconds or as an HTTP date.
