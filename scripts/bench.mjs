@@ -108,7 +108,14 @@ const LABELS = { bare: 'bare page', baseline: 'plain-JS baseline', affitor: 'aff
 const browser = await launchBrowser();
 const samples = {}; // network → variant → [{ ms, script, task, bytes, wasm }]
 const slowed = { idle: {}, queued: {} }; // phase → variant → [{ cpu, threadTime, longest, … }]
+const wallSeconds = {}; // phase → the bench's wall time in it
 let seq = 0;
+let since = Date.now();
+const lap = (phase) => {
+  wallSeconds[phase] = (Date.now() - since) / 1000;
+  since = Date.now();
+  process.stderr.write(` ${phase}, ${wallSeconds[phase].toFixed(0)} s\n`);
+};
 try {
   for (const [network, latency] of PHASES.includes('lead') ? Object.entries(NETWORKS) : []) {
     samples[network] = Object.fromEntries(Object.keys(VARIANTS).map((v) => [v, []]));
@@ -119,7 +126,7 @@ try {
       for (const variant of Object.keys(VARIANTS)) samples[network][variant].push(await measure(variant, latency));
       process.stderr.write('.');
     }
-    process.stderr.write(` ${network}\n`);
+    lap(network);
   }
   // The pages at 4× CPU, round robin too (after the lead phase's warm-up, or one of their own).
   if (!PHASES.includes('lead') && PHASES.some((p) => p in slowed)) await measure('affitor', 0);
@@ -129,7 +136,7 @@ try {
       for (const variant of Object.keys(IDLE)) slowed[phase][variant].push(await measureSlowed(phase, variant));
       process.stderr.write('.');
     }
-    process.stderr.write(` ${phase}, CPU ${CPU_SLOWDOWN}× slower\n`);
+    lap(`${phase}, CPU ${CPU_SLOWDOWN}× slower`);
   }
 } finally {
   await browser.close();
@@ -193,9 +200,10 @@ async function measureSlowed(phase, variant) {
   const settled = await settle(page, net);
   out.settleMs = settled.ms;
   out.settled = settled.settled;
+  let load = null;
   if (phase === 'idle') {
     // The moment of the late call: LATE_MS after the load event (or now, if settling took longer).
-    const load = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventStart);
+    load = await page.evaluate(() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventStart);
     const wait = load + LATE_MS - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
@@ -212,6 +220,7 @@ async function measureSlowed(phase, variant) {
   }, phase === 'idle' && variant !== 'bare' ? key : null);
   if (phase === 'idle' && variant !== 'bare') {
     out.late = Date.parse((await leadOf(key)).received_at) - callAt;
+    out.callAfterLoad = callAt - load;
     await settle(page, net); // the call's own work, for the longest task
   }
   const { tasks, marks } = await stop();
@@ -244,7 +253,7 @@ function stats(values) {
 async function report() {
   const results = {
     runs: RUNS, chromium: browser.version(), build: hash, lateMs: LATE_MS, cpuSlowdown: CPU_SLOWDOWN,
-    networks: {}, idle: null, queued: null, budgets: [],
+    wallSeconds, networks: {}, idle: null, queued: null, budgets: [],
   };
   const f = (n, d = 0) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(d));
   const range = (s, d = 0) => (s ? `${f(s.median, d)} [${f(s.min, d)}–${f(s.max, d)}]` : '–');
@@ -342,7 +351,8 @@ async function report() {
       'late signup: call → API ms', '× baseline', 'bytes on the call'], rows));
     out.push('', '+CPU: the CPU time of the main thread\'s tasks (CDP Tracing) from navigation to the late call, over the bare page',
       '(median − bare median [each run − bare median]); +ThreadTime: CDP ThreadTime read at the same moment, for reference only',
-      '(at 4× it grows with wall time while the thread idles); longest task: wall time, the call\'s included;',
+      '(at 4× it grows each time the thread wakes, idle or not); longest task: wall time of any main-thread task, the call\'s',
+      'included (the bare row is the page\'s own: its navigation commit task can pass 50 ms on a loaded machine);',
       'bytes: gzip on the wire, split at the load event, until the call; bytes on the call: what the call fetched.');
     const unsettled = Object.values(per).reduce((a, v) => a + v.unsettled, 0);
     if (unsettled) out.push(`(${unsettled} runs did not settle within 10 s before the call)`);
