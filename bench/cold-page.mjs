@@ -73,7 +73,8 @@ export async function settle(page, net, { quietMs = 100, boundMs = 10_000 } = {}
   const start = Date.now();
   for (let rounds = 1; ; rounds++) {
     while (net.quietFor() < quietMs && Date.now() - start < boundMs) await new Promise((r) => setTimeout(r, 10));
-    await page.evaluate((t) => new Promise((r) => requestIdleCallback(() => r(), { timeout: t })), 2000);
+    // The mark tells a trace (traceTasks) where the page was found idle.
+    await page.evaluate((t) => new Promise((r) => requestIdleCallback(() => r(performance.mark('bench:idle')), { timeout: t })), 2000);
     if (net.quietFor() >= quietMs) return { ms: Date.now() - start, rounds, settled: true };
     if (Date.now() - start >= boundMs) return { ms: Date.now() - start, rounds, settled: false };
   }
@@ -83,7 +84,7 @@ export async function settle(page, net, { quietMs = 100, boundMs = 10_000 } = {}
  * Records the page's main-thread tasks from now (CDP Tracing, category `toplevel`, and
  * performance.mark()s through `blink.user_timing`). `stop()` resolves { tasks, marks }: the
  * renderer main thread's top-level tasks as { ts, dur, cpu } (µs → ms; dur is wall time, cpu the
- * thread's CPU time), and each mark's timestamp. The renderer is the one whose main thread
+ * thread's CPU time), and the timestamps of each `bench:` mark, in order. The renderer is the one whose main thread
  * holds the page's marks (a run can trace a second, unrelated renderer).
  *
  * Why not Performance.getMetrics ThreadTime: under CPU throttling Chromium slows the thread by
@@ -117,7 +118,7 @@ export async function traceTasks(cdp) {
       end = e.ts + e.dur;
     }
     const marks = {};
-    for (const e of events) if (isMark(e) && !(e.name in marks)) marks[e.name] = e.ts / 1000;
+    for (const e of events.filter(isMark).sort((a, b) => a.ts - b.ts)) (marks[e.name] ||= []).push(e.ts / 1000);
     return { tasks, marks };
   };
 }
