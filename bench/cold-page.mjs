@@ -23,13 +23,14 @@ export async function coldPage(browser, latency, { cpu = 1 } = {}) {
  * thread nothing): the requests in flight, and the bytes on the wire (encodedDataLength) of
  * every response but the document's and the favicon's, split at the load event (by CDP's
  * monotonic timestamps) and at `mark(name)` (from then on, bytes go to `name`).
- * Call before page.goto.
+ * Call before page.goto. CDP's timestamps and the trace's (traceTasks) are one clock.
  */
 export async function watchNetwork(cdp) {
   await cdp.send('Page.enable');
   const open = new Set();
   const skip = new Set();
   const finished = []; // [timestamp, bytes, bucket]
+  const sent = []; // [timestamp ms, url]
   let bucket = 'beforeCall';
   let loadAt = null;
   let quietSince = Date.now();
@@ -38,6 +39,7 @@ export async function watchNetwork(cdp) {
   };
   cdp.on('Network.requestWillBeSent', (e) => {
     open.add(e.requestId);
+    sent.push([e.timestamp * 1000, e.request.url]);
     if (e.type === 'Document' || /\/favicon\.ico$/.test(e.request.url)) skip.add(e.requestId);
   });
   cdp.on('Network.loadingFinished', (e) => {
@@ -50,6 +52,8 @@ export async function watchNetwork(cdp) {
     /** Milliseconds since no request was in flight (0 while one is). */
     quietFor: () => (open.size ? 0 : Date.now() - quietSince),
     mark: (name) => (bucket = name),
+    /** When the first request whose URL matches `re` was sent, in the trace's clock (ms), or null. */
+    firstSent: (re) => sent.find(([, url]) => re.test(url))?.[0] ?? null,
     /** { beforeLoad, afterLoad, [bucket]… } in bytes; afterLoad stops at the first mark. */
     bytes() {
       const out = { beforeLoad: 0, afterLoad: 0 };
