@@ -12,7 +12,7 @@
 // In the browser it runs the script tag's own loader code (loader/install.js). Its files are
 // referenced only in the forms every bundler resolves statically (a static import of the glue,
 // `new URL('<literal>', import.meta.url)` for the wasm, a literal import() for the JavaScript
-// fallback), so Vite, Next.js, webpack and Rollup ship them with no configuration. esbuild does
+// fallback and diagnose()'s module), so Vite, Next.js, webpack and Rollup ship them with no configuration. esbuild does
 // not resolve `new URL(…, import.meta.url)`: there the page passes `wasmUrl` (see the README),
 // and builds with `--splitting --format=esm`, or the fallback is bundled into the app itself.
 
@@ -100,6 +100,29 @@ export function getData() {
   return api ? api.getData() : { ...NO_DATA };
 }
 
+/**
+ * `diagnose({ testLead }?)`: checks the integration on this page (CONTRACT.md §9) and logs each
+ * check with the `[Affitor]` prefix; resolves to `{ ok, checks }`, never rejects. Before init()
+ * it waits a while for it. On a server: `ok: false`.
+ */
+export function diagnose(options) {
+  const api = tracker();
+  if (api) return api.diagnose(options);
+  if (!inBrowser()) return Promise.resolve(notRunning('not in a browser: diagnose() checks a page'));
+  return Promise.race([ready(), new Promise((resolve) => setTimeout(resolve, DIAGNOSE_WAIT_MS))]).then(() => {
+    const started = tracker();
+    return started ? started.diagnose(options) : notRunning('the tracker is not running: call init() first');
+  });
+}
+
+// How long diagnose() waits for an init() that has not been called yet.
+const DIAGNOSE_WAIT_MS = 10_000;
+
+function notRunning(message) {
+  console.error(`[Affitor] diagnose(): ${message}`);
+  return { ok: false, checks: [{ id: 'webassembly', ok: false, level: 'error', message }] };
+}
+
 /** Resolves once the tracker runs (after init(), or the script tag's); at once on a server. */
 export function ready() {
   if (!inBrowser()) return Promise.resolve();
@@ -141,5 +164,7 @@ function install(options) {
   const fallback = options.fallbackUrl
     ? () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ page(options.fallbackUrl))
     : () => import('../dist/affitor_tracker_fallback.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback });
+  // diagnose()'s checks, loaded only when it is called.
+  const diagnose = () => import('../dist/affitor-tracker-diagnose.js');
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose });
 }
