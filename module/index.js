@@ -108,7 +108,7 @@ export function getData() {
 export function diagnose(options) {
   const api = tracker();
   if (api) return api.diagnose(options);
-  if (!inBrowser()) return Promise.resolve(notRunning('not in a browser: diagnose() checks a page'));
+  if (!inBrowser()) return Promise.resolve(notRunning('not in a browser: diagnose() checks a page', false));
   return Promise.race([ready(), new Promise((resolve) => setTimeout(resolve, DIAGNOSE_WAIT_MS))]).then(() => {
     const started = tracker();
     return started ? started.diagnose(options) : notRunning('the tracker is not running: call init() first');
@@ -118,8 +118,8 @@ export function diagnose(options) {
 // How long diagnose() waits for an init() that has not been called yet.
 const DIAGNOSE_WAIT_MS = 10_000;
 
-function notRunning(message) {
-  console.error(`[Affitor] diagnose(): ${message}`);
+function notRunning(message, log = true) {
+  if (log) console.error(`[Affitor] diagnose(): ${message}`);
   return { ok: false, checks: [{ id: 'webassembly', ok: false, level: 'error', message }] };
 }
 
