@@ -25,10 +25,10 @@ const VIOLATION_WAIT_MS = 500;
 const OTHER_TRACKERS = /rewardful|wdfl\.co|tapfiliate|firstpromoter|partnerstack|tolt\.io|promotekit|getreditus/i;
 
 /**
- * `state()`: the loader's view of the tracker, now: `{ m, wasm, refused, gaveUp, ready, tag,
- * api, fallback }` (m: the running module, or undefined; wasm: whether m is the WebAssembly
- * build; refused: why WebAssembly may not run here; tag: the script tag or the init() options;
- * fallback: import() of the JavaScript build).
+ * `state()`: the loader's view of the tracker, now: `{ m, files, refused, gaveUp, tag, api }`
+ * (m: the running module, or undefined; files: the loader's, see install.js; refused: why
+ * WebAssembly may not run here; gaveUp: the loader stopped waiting; tag: the script tag or the
+ * init() options; api: window.affitor as the loader made it).
  */
 export async function diagnose(options, state) {
   const checks = [];
@@ -44,9 +44,9 @@ export async function diagnose(options, state) {
   let d = null;
   let why = '';
   await safely('webassembly', async () => {
+    await within(state().api.ready, LOAD_WAIT_MS);
     s = state();
-    await within(s.ready, LOAD_WAIT_MS);
-    s = state();
+    s.wasm = !!s.m && s.m === s.files.glue;
     try {
       d = await facts(s);
     } catch (e) {
@@ -54,6 +54,13 @@ export async function diagnose(options, state) {
     }
   });
   const problems = (d && d.problems) || {};
+  // Without the facts, the first check that needs them says why (an error: the fallback is how a
+  // page that forbids WebAssembly runs the tracker); the others point to it.
+  let unchecked = 0;
+  const notChecked = (id) => {
+    const first = !unchecked++;
+    add(id, false, first ? 'error' : 'info', first ? `not checked: ${cannot(why)}` : 'not checked (see program-id)');
+  };
   const also = (id) => (problems[id] ? ` (${problems[id].join('; ')})` : '');
   const host = location.hostname;
 
@@ -78,7 +85,7 @@ export async function diagnose(options, state) {
       });
     }
   } else {
-    for (const id of ['program-id', 'api-base', 'test-mode', 'debug']) add(id, false, 'error', notChecked(why));
+    for (const id of ['program-id', 'api-base', 'test-mode', 'debug']) notChecked(id);
   }
 
   await safely('webassembly', () => {
@@ -126,7 +133,7 @@ export async function diagnose(options, state) {
       }
     });
   } else {
-    for (const id of ['api-reachable', 'cookies', 'click', 'outbox']) add(id, false, 'error', notChecked(why));
+    for (const id of ['api-reachable', 'cookies', 'click', 'outbox']) notChecked(id);
   }
 
   await safely('duplicate-tracker', () => {
@@ -143,7 +150,10 @@ export async function diagnose(options, state) {
   });
   await safely('locks', () => {
     if (navigator.locks && typeof navigator.locks.request === 'function') add('locks', true, 'info', 'Web Locks: tabs take turns on the outbox');
-    else add('locks', false, 'info', 'no Web Locks in this browser: tabs coordinate through storage (leads still go once)');
+    else {
+      const why = window.isSecureContext === false ? `this page is not a secure context (${location.protocol}), where browsers offer no Web Locks` : 'no Web Locks in this browser';
+      add('locks', false, 'info', `${why}: tabs coordinate through storage (leads still go once)`);
+    }
   });
   if (options && options.testLead) await safely('test-lead', () => testLead(d, add));
 
@@ -154,7 +164,7 @@ export async function diagnose(options, state) {
 
 /** The tracker's facts (src/diagnose.rs), from the JavaScript build (see the top). */
 async function facts(s) {
-  const m = s.m && !s.wasm ? s.m : await s.fallback();
+  const m = s.m && !s.wasm ? s.m : await s.files.fallback();
   await m.default(); // its init: done already where it is the tracker running
   const d = JSON.parse(m.diagnosis(s.tag));
   const at = d.problems;
@@ -163,8 +173,8 @@ async function facts(s) {
   return d;
 }
 
-function notChecked(why) {
-  return `not checked: the tracker's JavaScript build (affitor_tracker_fallback.js, next to the tag) could not be loaded to read its settings${why ? ` (${why})` : ''}`;
+function cannot(why) {
+  return `the tracker's JavaScript build (affitor_tracker_fallback.js, next to the tag), which reads its settings for diagnose(), could not be loaded${why ? ` (${why})` : ''}: serve it with the tag's other files`;
 }
 
 /** Resolves when `promise` settles or after `ms`, whichever is first. */
@@ -226,7 +236,7 @@ async function reachable(d, add) {
  * not deduplicated, nothing stored.
  */
 async function testLead(d, add) {
-  if (!d) return add('test-lead', false, 'error', `not sent: ${notChecked('')}`);
+  if (!d) return add('test-lead', false, 'error', 'not sent: the settings could not be read (see program-id)');
   if (!d.programId) return add('test-lead', false, 'error', 'not sent: a test lead needs the program id (program-id)');
   const url = d.apiBase + LEAD_PATH;
   const body = JSON.stringify({

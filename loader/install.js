@@ -135,11 +135,12 @@ export function install(tag, version, files) {
   api.diagnose = async function (options) {
     try {
       return await (await files.diagnose()).diagnose(options, function () {
-        return { m: tracker, wasm: tracker === files.glue, refused: refused, gaveUp: gaveUp, ready: api.ready, tag: tag, api: api, fallback: files.fallback };
+        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: tag, api: api };
       });
     } catch (e) {
-      console.error('[Affitor] diagnose() could not load its module:', e);
-      return { ok: false, checks: [] };
+      var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;
+      console.error('[Affitor] ' + message);
+      return { ok: false, checks: [{ id: 'diagnose', ok: false, level: 'error', message: message }] };
     }
   };
   try {

@@ -67,7 +67,10 @@ export interface AffitorData {
   affiliateUrl: string | null;
 }
 
-/** The id of one of `diagnose()`'s checks (CONTRACT.md §9); `test-lead` only with `testLead: true`. */
+/**
+ * The id of one of `diagnose()`'s checks (CONTRACT.md §9); `test-lead` only with `testLead: true`;
+ * `diagnose` alone when the checks themselves could not be loaded.
+ */
 export type AffitorCheckId =
   | 'program-id'
   | 'api-base'
@@ -80,7 +83,8 @@ export type AffitorCheckId =
   | 'outbox'
   | 'duplicate-tracker'
   | 'locks'
-  | 'test-lead';
+  | 'test-lead'
+  | 'diagnose';
 
 /** One check of `diagnose()`. */
 export interface AffitorCheck {

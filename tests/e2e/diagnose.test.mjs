@@ -29,6 +29,10 @@ const byId = (result) => Object.fromEntries(result.checks.map((c) => [c.id, c]))
 /** The checks that failed, as `id:level`, for assertion messages. */
 const failed = (result) => result.checks.filter((c) => !c.ok).map((c) => `${c.id}:${c.level}: ${c.message}`);
 
+/** The result as diagnose() logs it, one line per check, in the test's report. */
+const show = (t, result) =>
+  t.diagnostic(`ok: ${result.ok}\n${result.checks.map((c) => `  ${c.ok ? 'ok' : c.level} ${c.id}: ${c.message}`).join('\n')}`);
+
 /** What a result must be whatever the page: the shape of CONTRACT.md §9, and its console lines. */
 function wellFormed(result, page, extra = []) {
   assert.deepEqual(result.checks.map((c) => c.id), [...IDS, ...extra]);
@@ -55,11 +59,12 @@ async function leadRequests() {
 }
 
 describe('affitor.diagnose()', () => {
-  it('on a healthy page: ok, every check, called before the tracker had loaded', async () => {
+  it('on a healthy page: ok, every check, called before the tracker had loaded', async (t) => {
     // Called from the page's own script right after the tag, as the stub answers it.
     const page = await open(env, `<!doctype html><title>t</title>${tag(env)}
       <script>window.early = window.affitor.diagnose();</script>`, { cookies: CLICK });
     const result = await page.evaluate(() => window.early);
+    show(t, result);
     assert.equal(result.ok, true, JSON.stringify(failed(result)));
     wellFormed(result, page);
     const c = byId(result);
@@ -86,12 +91,13 @@ describe('affitor.diagnose()', () => {
     assert.deepEqual(page.errors, []);
   });
 
-  it('a CSP that forbids the API in connect-src: api-reachable is an error naming connect-src and the origin', async () => {
+  it('a CSP that forbids the API in connect-src: api-reachable is an error naming connect-src and the origin', async (t) => {
     const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'";
     const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, {
       headers: { 'Content-Security-Policy': csp },
     });
     const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
     wellFormed(result, page);
     assert.equal(result.ok, false);
     const reach = byId(result)['api-reachable'];
@@ -103,12 +109,13 @@ describe('affitor.diagnose()', () => {
     assert.deepEqual(page.errors, []);
   });
 
-  it("a CSP without 'wasm-unsafe-eval': the JavaScript build runs and answers; webassembly says what to add", async () => {
+  it("a CSP without 'wasm-unsafe-eval': the JavaScript build runs and answers; webassembly says what to add", async (t) => {
     const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, {
       headers: { 'Content-Security-Policy': "script-src 'self'" },
       cookies: CLICK,
     });
     const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
     wellFormed(result, page);
     assert.equal(result.ok, true, JSON.stringify(failed(result)));
     const c = byId(result);
@@ -119,9 +126,10 @@ describe('affitor.diagnose()', () => {
     assert.deepEqual(failed(result).map((f) => f.split(':')[0]), ['webassembly']);
   });
 
-  it('a second tag of the tracker: duplicate-tracker is a warning', async () => {
+  it('a second tag of the tracker: duplicate-tracker is a warning', async (t) => {
     const page = await open(env, `<!doctype html><title>t</title>${tag(env)}${tag(env)}`);
     const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
     wellFormed(result, page);
     assert.equal(result.ok, true);
     const dup = byId(result)['duplicate-tracker'];
@@ -130,24 +138,39 @@ describe('affitor.diagnose()', () => {
     assert.match(dup.message, /another Affitor tag \(http:\/\/localhost:\d+\/affitor\/affitor-tracker\.js\)/);
   });
 
-  it('the tracker could not load: webassembly is an error that says so, ok is false', async () => {
+  it('the tracker could not load: webassembly is an error that says so, ok is false', async (t) => {
     const context = await env.browser.newContext();
     await context.route(/affitor_tracker_(bg\.wasm|fallback\.js)/, (route) => route.abort());
     const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { context });
     const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
     wellFormed(result, page);
     assert.equal(result.ok, false);
     const c = byId(result);
     assert.equal(c.webassembly.level, 'error');
     assert.match(c.webassembly.message, /could not load/);
-    assert.match(c['program-id'].message, /not checked/);
+    assert.match(c['program-id'].message, /not checked: .*affitor_tracker_fallback\.js/);
+    assert.equal(c.cookies.level, 'info', 'one error says why, the others point to it');
     assert.equal(c.locks.ok, true, 'the page-side checks still answer');
     assert.deepEqual(page.errors, []);
   });
 
-  it('no program id: program-id is an error, ok is false', async () => {
+  it('its own checks cannot be loaded: one diagnose error, and still no rejection', async () => {
+    const context = await env.browser.newContext();
+    await context.route(/affitor-tracker-diagnose\.js/, (route) => route.abort());
+    const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { context });
+    const result = await page.evaluate(() => window.affitor.diagnose());
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.checks.map((c) => [c.id, c.ok, c.level]), [['diagnose', false, 'error']]);
+    assert.match(result.checks[0].message, /affitor-tracker-diagnose\.js/);
+    assert.equal(page.affitorLogs('error').length, 1);
+    assert.deepEqual(page.errors, []);
+  });
+
+  it('no program id: program-id is an error, ok is false', async (t) => {
     const page = await open(env, `<!doctype html><title>t</title>${tag(env, { 'data-affitor-program-id': null })}`);
     const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
     wellFormed(result, page);
     assert.equal(result.ok, false);
     const id = byId(result)['program-id'];
@@ -157,11 +180,12 @@ describe('affitor.diagnose()', () => {
     assert.deepEqual(failed(result).map((f) => f.split(':')[0]), ['program-id']);
   });
 
-  it('testLead: true sends one test lead, reported as test-lead, and leaves nothing in storage', async () => {
+  it('testLead: true sends one test lead, reported as test-lead, and leaves nothing in storage', async (t) => {
     const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { cookies: CLICK });
     await page.evaluate(() => window.affitor.ready);
     const before = await page.evaluate(() => ({ cookie: document.cookie, storage: JSON.stringify(localStorage) }));
     const result = await page.evaluate(() => window.affitor.diagnose({ testLead: true }));
+    show(t, result);
     wellFormed(result, page, ['test-lead']);
     assert.equal(result.ok, true, JSON.stringify(failed(result)));
     const test = byId(result)['test-lead'];
@@ -196,7 +220,7 @@ describe('affitor.diagnose() on a host that is not loopback', () => {
   });
   after(() => browser?.close());
 
-  it('test mode and debug mode on: warnings (on localhost: fine); the cookie domain is the site', async () => {
+  it('test mode and debug mode on: warnings (on localhost: fine); the cookie domain is the site', async (t) => {
     const html = `<!doctype html><title>t</title>${tag(env, { 'data-affitor-test-mode': 'true', 'data-affitor-debug': 'true' })}`;
     env.pages.set('/live', html);
     const context = await browser.newContext();
@@ -205,6 +229,7 @@ describe('affitor.diagnose() on a host that is not loopback', () => {
     page.on('console', (m) => logs.push({ type: m.type(), text: m.text() }));
     await page.goto(`http://www.example.test:${env.pages.port}/live`);
     const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
     assert.equal(result.ok, true, JSON.stringify(failed(result)));
     const c = byId(result);
     for (const id of ['test-mode', 'debug']) {
