@@ -13,6 +13,10 @@
 //
 // It never throws and its Promise never rejects: each check is caught on its own.
 
+// The engine's own Promise (an async function's result is always one): a page may have replaced
+// window.Promise (zone.js, Bluebird) or broken it.
+const NativePromise = (async () => {})().constructor;
+
 const LEAD_PATH = '/api/v1/track/lead';
 const DAY_MS = 864e5;
 // How long diagnose() waits for a tracker still loading (the loader gives up after 10 s).
@@ -179,9 +183,9 @@ function cannot(why) {
 
 /** Resolves when `promise` settles or after `ms`, whichever is first. */
 function within(promise, ms) {
-  return new Promise((resolve) => {
+  return new NativePromise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    Promise.resolve(promise).then(() => {
+    NativePromise.resolve(promise).then(() => {
       clearTimeout(timer);
       resolve();
     }, resolve);
@@ -198,7 +202,7 @@ async function reachable(d, add) {
   const origin = new URL(url, location.href).origin;
   let violated = false;
   let seen;
-  const reported = new Promise((resolve) => (seen = resolve));
+  const reported = new NativePromise((resolve) => (seen = resolve));
   const listen = (e) => {
     if (String(e.blockedURI || '').startsWith(origin) || e.effectiveDirective === 'connect-src') {
       violated = true;
@@ -239,11 +243,9 @@ async function testLead(d, add) {
   if (!d) return add('test-lead', false, 'error', 'not sent: the settings could not be read (see program-id)');
   if (!d.programId) return add('test-lead', false, 'error', 'not sent: a test lead needs the program id (program-id)');
   const url = d.apiBase + LEAD_PATH;
-  const body = JSON.stringify({
-    click_id: 'test_lead_001',
-    customer_key: 'test_customer',
-    additional_data: { test_mode: true, program_id: d.programId },
-  });
+  // Written out rather than through the page's JSON.stringify, which a page may have patched
+  // (Prototype.js); the program id is canonical decimal digits (config::program_id).
+  const body = `{"click_id":"test_lead_001","customer_key":"test_customer","additional_data":{"test_mode":true,"program_id":"${/^\d+$/.test(d.programId) ? d.programId : ''}"}}`;
   const abort = typeof AbortController === 'function' ? new AbortController() : null;
   const timer = setTimeout(() => abort && abort.abort(), REQUEST_MS);
   try {

@@ -155,6 +155,24 @@ describe('affitor.diagnose()', () => {
     assert.deepEqual(page.errors, []);
   });
 
+  it('a page that replaced window.Promise and JSON.stringify still gets every check', async () => {
+    const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { cookies: CLICK });
+    await page.evaluate(() => window.affitor.ready);
+    await page.evaluate(() => {
+      window.Promise = function () {
+        throw new Error('page Promise');
+      };
+      JSON.stringify = () => '{}';
+    });
+    const result = await page.evaluate(() => window.affitor.diagnose({ testLead: true }));
+    wellFormed(result, page, ['test-lead']);
+    assert.equal(result.ok, true, JSON.stringify(failed(result)));
+    assert.deepEqual(failed(result), []);
+    const [lead] = await env.arrived('lead', 1);
+    assert.equal(lead.click_id, 'test_lead_001');
+    assert.deepEqual(page.errors, []);
+  });
+
   it('its own checks cannot be loaded: one diagnose error, and still no rejection', async () => {
     const context = await env.browser.newContext();
     await context.route(/affitor-tracker-diagnose\.js/, (route) => route.abort());
