@@ -232,7 +232,7 @@ async function reachable(d, add) {
   if (status >= 200 && status < 300) add('api-reachable', true, 'info', `the API answers this page's CORS requests (OPTIONS ${url}: HTTP ${status})`);
   else if (status) add('api-reachable', false, 'error', `OPTIONS ${url} answered HTTP ${status}: check data-affitor-api-base (a first-party proxy must forward ${LEAD_PATH}, OPTIONS included)`);
   else if (violated) add('api-reachable', false, 'error', `this page's Content-Security-Policy blocks requests to ${origin}: add ${origin} to its connect-src (or serve the API from the site's own origin, a first-party data-affitor-api-base)`);
-  else add('api-reachable', false, 'error', `no answer from ${url} (${error}): the API is down or unreachable, an ad-blocker blocks it, or its CORS headers do not allow ${location.origin}`);
+  else add('api-reachable', false, 'error', `no answer from ${url} (${error}): the API is down or unreachable, an ad-blocker blocks it, or its CORS answer does not allow ${location.origin} (nor, then, its leads; an API that allows POST but not OPTIONS would fail only this check: diagnose({ testLead: true }) sends a test lead to tell)`);
 }
 
 /**
