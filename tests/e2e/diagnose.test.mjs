@@ -173,6 +173,19 @@ describe('affitor.diagnose()', () => {
     assert.deepEqual(page.errors, []);
   });
 
+  it('a lead the API keeps answering 503 waits in the outbox, and outbox says so', async (t) => {
+    await env.faults({ lead: [{ status: 503, retryAfter: 3600 }] });
+    const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { cookies: CLICK });
+    const signup = await page.evaluate(() => window.affitor.signup('waiting_user'));
+    assert.equal(signup.ok, true, JSON.stringify(signup));
+    await env.until(async () => (await env.requests(LEAD)).some((r) => r.method === 'POST' && r.status === 503), 15_000, 'the 503');
+    const result = await page.evaluate(() => window.affitor.diagnose());
+    show(t, result);
+    const outbox = byId(result).outbox;
+    assert.equal(outbox.ok, true, 'an hour old at most: information');
+    assert.match(outbox.message, /^1 lead\(s\) waiting, the oldest \d+ min old after 1 attempt\(s\)/);
+  });
+
   it('its own checks cannot be loaded: one diagnose error, and still no rejection', async () => {
     const context = await env.browser.newContext();
     await context.route(/affitor-tracker-diagnose\.js/, (route) => route.abort());
