@@ -18,6 +18,9 @@ import { install } from './install.js';
     glue: { default: init, start: start, signup: signup, trackClick: trackClick, run: run, getClickId: getClickId, getData: getData },
     fallback: function () {
       return import(url('affitor_tracker_fallback.js'));
+    },
+    diagnose: function () {
+      return import(url('affitor-tracker-diagnose.js'));
     }
   });
 })(document);

@@ -7,7 +7,8 @@
 //   tag      what the tracker reads its data-affitor-* settings from (anything with getAttribute)
 //   version  the tracker's version, for window.affitor.version
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
-//              fallback: () => import() of the JavaScript build }
+//              fallback: () => import() of the JavaScript build,
+//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js) }
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
@@ -128,6 +129,19 @@ export function install(tag, version, files) {
   var started = api.ready.then(function () {});
   api.init = function () {
     return started;
+  };
+  // affitor.diagnose(options?): its checks load only when it is called (loader/diagnose.js); an
+  // async function, so it never throws and its Promise is the engine's own.
+  api.diagnose = async function (options) {
+    try {
+      return await (await files.diagnose()).diagnose(options, function () {
+        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: tag, api: api };
+      });
+    } catch (e) {
+      var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;
+      console.error('[Affitor] ' + message);
+      return { ok: false, checks: [{ id: 'diagnose', ok: false, level: 'error', message: message }] };
+    }
   };
   try {
     Object.defineProperty(w, MARK, { value: api });

@@ -1,9 +1,13 @@
 /// <reference path="../types/global.d.ts" />
-import type { AffitorCustomer, AffitorData, AffitorInitOptions, AffitorResult } from '../types/tracker.js';
+import type { AffitorCustomer, AffitorData, AffitorDiagnoseOptions, AffitorDiagnosis, AffitorInitOptions, AffitorResult } from '../types/tracker.js';
 
 export type {
+  AffitorCheck,
+  AffitorCheckId,
   AffitorCustomer,
   AffitorData,
+  AffitorDiagnoseOptions,
+  AffitorDiagnosis,
   AffitorInitOptions,
   AffitorQueueEntry,
   AffitorResult,
@@ -39,6 +43,13 @@ export function trackClick(url?: string, existingClickId?: string | null): Promi
 export function getClickId(): string | null;
 
 export function getData(): AffitorData;
+
+/**
+ * Checks the integration on this page (CONTRACT.md §9) and logs each check with the `[Affitor]`
+ * prefix; `{ testLead: true }` also sends the documented test-mode lead. Never rejects; called
+ * before `init()`, it waits for it a while. On a server: `ok: false`.
+ */
+export function diagnose(options?: AffitorDiagnoseOptions): Promise<AffitorDiagnosis>;
 
 /** Resolves once the tracker runs (after `init()` or the script tag); at once on a server. */
 export function ready(): Promise<void>;

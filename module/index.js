@@ -12,9 +12,10 @@
 // In the browser it runs the script tag's own loader code (loader/install.js). Its files are
 // referenced only in the forms every bundler resolves statically (a static import of the glue,
 // `new URL('<literal>', import.meta.url)` for the wasm, a literal import() for the JavaScript
-// fallback), so Vite, Next.js, webpack and Rollup ship them with no configuration. esbuild does
-// not resolve `new URL(…, import.meta.url)`: there the page passes `wasmUrl` (see the README),
-// and builds with `--splitting --format=esm`, or the fallback is bundled into the app itself.
+// fallback and for diagnose()'s module), so Vite, Next.js, webpack and Rollup ship them with no
+// configuration. esbuild does not resolve `new URL(…, import.meta.url)`: there the page passes
+// `wasmUrl` (see the README), and builds with `--splitting --format=esm`, or the fallback is
+// bundled into the app itself.
 
 import * as glue from '../dist/affitor_tracker.js';
 import { install as installTracker, installed } from '../loader/install.js';
@@ -100,6 +101,33 @@ export function getData() {
   return api ? api.getData() : { ...NO_DATA };
 }
 
+/**
+ * `diagnose({ testLead }?)`: checks the integration on this page (CONTRACT.md §9) and logs each
+ * check with the `[Affitor]` prefix; resolves to `{ ok, checks }`, never rejects. Before init()
+ * it waits a while for it. On a server: `ok: false`. An async function: its Promise is the
+ * engine's own, whatever the page did to window.Promise.
+ */
+export async function diagnose(options) {
+  if (!inBrowser()) return notRunning('not in a browser: diagnose() checks a page', false);
+  if (!tracker()) {
+    const Native = (async () => {})().constructor;
+    await new Native((resolve) => {
+      setTimeout(resolve, DIAGNOSE_WAIT_MS);
+      Native.resolve(ready()).then(resolve, resolve);
+    });
+  }
+  const api = tracker();
+  return api ? api.diagnose(options) : notRunning('the tracker is not running: call init() first');
+}
+
+// How long diagnose() waits for an init() that has not been called yet.
+const DIAGNOSE_WAIT_MS = 10_000;
+
+function notRunning(message, log = true) {
+  if (log) console.error(`[Affitor] diagnose(): ${message}`);
+  return { ok: false, checks: [{ id: 'webassembly', ok: false, level: 'error', message }] };
+}
+
 /** Resolves once the tracker runs (after init(), or the script tag's); at once on a server. */
 export function ready() {
   if (!inBrowser()) return Promise.resolve();
@@ -141,5 +169,7 @@ function install(options) {
   const fallback = options.fallbackUrl
     ? () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ page(options.fallbackUrl))
     : () => import('../dist/affitor_tracker_fallback.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback });
+  // diagnose()'s checks, loaded only when it is called.
+  const diagnose = () => import('../dist/affitor-tracker-diagnose.js');
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose });
 }

@@ -1,7 +1,8 @@
 // Builds dist/affitor-tracker.js, the script tag: loader/affitor-tracker.js with install.js and
 // the wasm-bindgen glue (dist/affitor_tracker.js) bundled into one classic script (an IIFE, no
-// module syntax left but the fallback's import()). Run by scripts/build.mjs; run alone
-// (`node scripts/build-loader.mjs`) it rebuilds the tag from the dist/ already built.
+// module syntax left but the import() of the fallback and of diagnose()'s module). Run by
+// scripts/build.mjs; run alone (`node scripts/build-loader.mjs`) it rebuilds the tag from the
+// dist/ already built.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,15 +11,35 @@ import { buildSync } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Writes dist/affitor-tracker.js and returns this build's hash. */
+/**
+ * Writes dist/affitor-tracker-diagnose.js: affitor.diagnose()'s checks (loader/diagnose.js), an ES
+ * module the loader imports only when diagnose() is called. Named like the tracker's other files,
+ * so that what serves those (affitor-tracker/server's first-party mode, a CDN rule) serves it too.
+ */
+function buildDiagnose(dist) {
+  const code = buildSync({
+    entryPoints: [join(root, 'loader', 'diagnose.js')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    minify: true,
+    target: 'es2017',
+    legalComments: 'none',
+  }).outputFiles[0].text;
+  writeFileSync(join(dist, 'affitor-tracker-diagnose.js'), code);
+}
+
+/** Writes dist/affitor-tracker.js (and diagnose()'s module) and returns this build's hash. */
 export function buildLoader() {
   const dist = join(root, 'dist');
+  buildDiagnose(dist);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   // The tag asks for the wasm (and the fallback) with this build's hash, so a browser never
   // pairs a cached old wasm with a new loader.
   const build = createHash('sha256')
     .update(readFileSync(join(dist, 'affitor_tracker.js')))
     .update(readFileSync(join(dist, 'affitor_tracker_bg.wasm')))
+    .update(readFileSync(join(dist, 'affitor-tracker-diagnose.js')))
     .digest('hex')
     .slice(0, 10);
   const min = buildSync({

@@ -56,4 +56,9 @@ writeFileSync(join(out, 'affitor_tracker.js'), glue);
 const build = buildLoader();
 
 console.log(`built dist/ (version ${version}, build ${build})`);
-(await import('./build-fallback.mjs')).buildFallback(wasm); // dist/affitor_tracker_fallback.js, for CSPs without 'wasm-unsafe-eval'
+// dist/affitor_tracker_fallback.js, for CSPs without 'wasm-unsafe-eval', from the same crate with
+// the `diagnose` feature: affitor.diagnose() asks it for the tracker's facts (src/diagnose.rs),
+// an export the wasm above does without (it would cost every visitor 600+ B gzip). Compiled
+// after the wasm above was used: both builds write the same file under target/.
+const featured = compileWasm(root, { targetDir: 'target/nightly', features: ['diagnose'], what: 'the fallback' });
+(await import('./build-fallback.mjs')).buildFallback(featured);

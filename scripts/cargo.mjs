@@ -22,9 +22,10 @@ const FEATURES = ['-C', 'target-feature=-reference-types,-multivalue'];
  * panic-message formatting (~7 KB of wasm) disappears. Stable Rust is the fallback (and
  * AFFITOR_STABLE=1 forces it). Rust's default linear memory is 17 pages, 1 MiB of it stack; the
  * tracker needs a few KiB of stack and its heap grows on demand: it starts with 2 pages (128 KiB)
- * and a 32 KiB stack. `rustflags` adds to those (target features, for instance).
+ * and a 32 KiB stack. `rustflags` adds to those (target features, for instance); `features` are
+ * the crate's cargo features to turn on.
  */
-export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm', crate = 'affitor_tracker' }) {
+export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm', crate = 'affitor_tracker', features = [] }) {
   const run = (args) => execFileSync('cargo', args, { cwd: root, stdio: 'inherit' });
   const config = (more) =>
     `target.wasm32-unknown-unknown.rustflags=${JSON.stringify([
@@ -33,6 +34,7 @@ export function compileWasm(root, { targetDir, rustflags = [], what = 'the wasm'
   // `cargo rustc --crate-type cdylib`: with an rlib beside the cdylib, cargo silently drops
   // `-C lto` (see `cargo build -v`); the rlib is only for the tests.
   const target = ['--lib', '--crate-type', 'cdylib', '--release', '--target', 'wasm32-unknown-unknown', '--target-dir', targetDir];
+  if (features.length) target.push('--features', features.join(','));
   const output = join(targetDir, 'wasm32-unknown-unknown', 'release', `${crate}.wasm`);
   if (process.env.AFFITOR_STABLE !== '1') {
     try {

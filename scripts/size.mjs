@@ -24,6 +24,7 @@ const brotli = (buf) =>
 const NOTE = {
   'affitor_tracker.js': '(the glue alone, for the module entry)',
   'affitor_tracker_fallback.js': '(only where WebAssembly may not run)',
+  'affitor-tracker-diagnose.js': '(only when affitor.diagnose() is called)',
 };
 
 // Every file the script tag fetches on the normal (WebAssembly) path.

@@ -11,7 +11,7 @@ engines=${AFFITOR_ENGINE:-chromium,firefox,webkit,wpe}
 echo "== size gate (npm run size)"
 node scripts/size.mjs
 echo "== cargo test (native)"
-cargo test
+cargo test --features diagnose # diagnose: src/diagnose.rs, compiled into the fallback only
 if [[ ",$engines," == *,chromium,* ]]; then
   echo "== wasm-bindgen-test (headless Chromium)"
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=60 \

@@ -16,6 +16,8 @@ extern crate std;
 pub mod browser;
 pub mod click;
 pub mod config;
+#[cfg(feature = "diagnose")]
+pub mod diagnose;
 pub mod id;
 pub mod json;
 pub mod lead;
@@ -43,9 +45,7 @@ pub fn start(tag: JsValue, queue: JsValue) {
     if state::page().is_some() {
         return;
     }
-    let global_id = page::global("AFFITOR_PROGRAM_ID");
-    let global_id = global_id.as_string().or_else(|| js::decimal(&global_id));
-    let (config, problems) = config::parse(|name| page::attribute(&tag, name), global_id);
+    let (config, problems) = settings(&tag);
     console::set_debug(config.debug);
     for p in &problems {
         match p {
@@ -73,6 +73,14 @@ pub fn start(tag: JsValue, queue: JsValue) {
     queue::drain(&queue);
     // After the page's own calls: their leads take the outbox lock first, and leave sooner.
     spawn_local(lead::delivery::flush(page));
+}
+
+/// The tag's settings (its `data-affitor-*` attributes, else `window.AFFITOR_PROGRAM_ID` for
+/// the program id), and what is wrong with them.
+fn settings(tag: &JsValue) -> (config::Config, alloc::vec::Vec<Problem>) {
+    let global_id = page::global("AFFITOR_PROGRAM_ID");
+    let global_id = global_id.as_string().or_else(|| js::decimal(&global_id));
+    config::parse(|name| page::attribute(tag, name), global_id)
 }
 
 /// The page's life: leaving it (`pagehide`), coming back from the back/forward cache

@@ -42,6 +42,7 @@ describe('npm pack', () => {
       'types/tracker.d.ts',
     ].sort();
     assert.deepEqual(packList(), expected);
+    assert.ok(dist.includes('dist/affitor-tracker-diagnose.js'), "diagnose()'s module is built and shipped");
   });
 
   it('points every entry of package.json at a shipped file', () => {
@@ -77,6 +78,7 @@ describe('the module entry on Node (no DOM)', () => {
         trackClick: await m.trackClick(),
         getClickId: m.getClickId(),
         getData: m.getData(),
+        diagnose: await m.diagnose(),
         window: typeof window,
         document: typeof document,
         added,
@@ -86,13 +88,15 @@ describe('the module entry on Node (no DOM)', () => {
     const out = JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: site.dir, encoding: 'utf8' }),
     );
-    assert.deepEqual(out.exports, ['getClickId', 'getData', 'init', 'ready', 'signup', 'trackClick']);
+    assert.deepEqual(out.exports, ['diagnose', 'getClickId', 'getData', 'init', 'ready', 'signup', 'trackClick']);
     assert.equal(out.init, undefined);
     assert.equal(out.ready, undefined);
     assert.deepEqual(out.signup, { ok: false, error: 'not in a browser' });
     assert.deepEqual(out.trackClick, { ok: false, error: 'not in a browser' });
     assert.equal(out.getClickId, null);
     assert.deepEqual(out.getData, { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null });
+    assert.equal(out.diagnose.ok, false);
+    assert.match(out.diagnose.checks[0].message, /not in a browser/);
     assert.equal(out.window, 'undefined');
     assert.equal(out.document, 'undefined');
     assert.deepEqual(out.added, []);

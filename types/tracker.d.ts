@@ -67,6 +67,48 @@ export interface AffitorData {
   affiliateUrl: string | null;
 }
 
+/**
+ * The id of one of `diagnose()`'s checks (CONTRACT.md §9); `test-lead` only with `testLead: true`;
+ * `diagnose` alone when the checks themselves could not be loaded.
+ */
+export type AffitorCheckId =
+  | 'program-id'
+  | 'api-base'
+  | 'test-mode'
+  | 'debug'
+  | 'webassembly'
+  | 'api-reachable'
+  | 'cookies'
+  | 'click'
+  | 'outbox'
+  | 'duplicate-tracker'
+  | 'locks'
+  | 'test-lead'
+  | 'diagnose';
+
+/** One check of `diagnose()`. */
+export interface AffitorCheck {
+  id: AffitorCheckId;
+  /** Whether this part of the integration is fine. */
+  ok: boolean;
+  /** How much a failed check matters: `error` makes the result's `ok` false. */
+  level: 'error' | 'warning' | 'info';
+  /** What was found and, for a failed check, what to fix. */
+  message: string;
+}
+
+/** What `diagnose()` resolves to: `ok` is false exactly when an `error`-level check failed. */
+export interface AffitorDiagnosis {
+  ok: boolean;
+  checks: AffitorCheck[];
+}
+
+/** `diagnose()`'s options. */
+export interface AffitorDiagnoseOptions {
+  /** Also send the documented test-mode lead (`test_lead_001`, `test_customer`) to the API, reported as `test-lead`. */
+  testLead?: boolean;
+}
+
 /** `window.affitor`. Every method is safe to call at any time: none throws, none rejects. */
 export interface AffitorTracker {
   /** The tracker's version, e.g. "0.1.0". */
@@ -95,6 +137,12 @@ export interface AffitorTracker {
    * hosted tracker). The click's `page_url` is always the page's own address.
    */
   trackClick(url?: string, existingClickId?: string | null): Promise<AffitorResult>;
+  /**
+   * Checks the integration on this page (settings, which build runs, the API's CORS answer, the
+   * cookies, the click, the outbox, other tags) and logs each check with the `[Affitor]` prefix.
+   * Never rejects; waits for a tracker still loading. For the browser console.
+   */
+  diagnose(options?: AffitorDiagnoseOptions): Promise<AffitorDiagnosis>;
 }
 
 /** An entry of `window.affitorQueue`, run when the tracker loads (at once after that). */

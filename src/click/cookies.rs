@@ -79,19 +79,30 @@ fn write(name: &str, value: &str, max_age: u64, domain: Option<&str>) {
     ));
 }
 
-/// `data-affitor-cookie-domain`, or the widest domain the browser lets this page set.
+/// `data-affitor-cookie-domain`, or the widest domain the browser lets this page set; `None`:
+/// host-only cookies.
 fn domain() -> Option<String> {
-    if let Some(d) = state::page().and_then(|p| p.config.cookie_domain.clone()) {
-        return Some(d);
+    domain_for(state::page().and_then(|p| p.config.cookie_domain.clone()))
+}
+
+/// [`domain`] for the `configured` cookie domain.
+pub fn domain_for(configured: Option<String>) -> Option<String> {
+    if configured.is_some() {
+        return configured;
     }
-    let host = page::hostname();
+    rules::domain_candidates(&page::hostname())
+        .into_iter()
+        .find(|candidate| probe(Some(candidate)))
+        .map(String::from)
+}
+
+/// Whether a cookie written at `domain` (as the click cookies are) reads back; it is removed.
+pub fn probe(domain: Option<&str>) -> bool {
     let secure = page::is_https();
-    for candidate in rules::domain_candidates(&host) {
-        page::write_cookie(&rules::cookie_line(PROBE, "1", 10, Some(candidate), secure));
-        if jar::find(&page::cookies(), PROBE) == Some("1") {
-            page::write_cookie(&rules::cookie_line(PROBE, "", 0, Some(candidate), secure));
-            return Some(String::from(candidate));
-        }
+    page::write_cookie(&rules::cookie_line(PROBE, "1", 10, domain, secure));
+    let kept = jar::find(&page::cookies(), PROBE) == Some("1");
+    if kept {
+        page::write_cookie(&rules::cookie_line(PROBE, "", 0, domain, secure));
     }
-    None
+    kept
 }

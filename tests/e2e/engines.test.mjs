@@ -368,6 +368,29 @@ for (const engine of selectedEngines()) {
       await page.context().close();
     });
 
+    journey('affitor.diagnose() on a healthy page: ok, every check, each logged with the prefix', async (t) => {
+      const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { cookies: CLICK });
+      const result = await page.evaluate(() => window.affitor.diagnose());
+      t.diagnostic(`${engine}: ${JSON.stringify(result.checks.map((c) => [c.id, c.ok, c.level]))}`);
+      const ids = ['program-id', 'api-base', 'test-mode', 'debug', 'webassembly', 'api-reachable', 'cookies', 'click', 'outbox', 'duplicate-tracker', 'locks'];
+      assert.deepEqual(result.checks.map((c) => c.id), ids);
+      const failing = result.checks.filter((c) => !c.ok);
+      assert.equal(result.ok, true, JSON.stringify(failing));
+      // Only an engine without Web Locks has a check to look at, and it is information.
+      assert.deepEqual(failing.map((c) => `${c.id}:${c.level}`).filter((f) => f !== 'locks:info'), [], JSON.stringify(failing));
+      const c = Object.fromEntries(result.checks.map((x) => [x.id, x]));
+      assert.match(c.webassembly.message, /WebAssembly build runs/);
+      assert.match(c['api-reachable'].message, /HTTP 204/);
+      assert.match(c.click.message, new RegExp(CLICK_ID));
+      await page.sync();
+      for (const x of result.checks) {
+        assert.ok(page.affitorLogs().some((l) => l.text.startsWith(`[Affitor] ${x.ok ? 'ok' : x.level} ${x.id}: `)), `${x.id} logged`);
+      }
+      assert.equal((await posts()).length, 0, 'no lead sent');
+      await clean(page);
+      await page.context().close();
+    });
+
     // A strict one, and one as in issue 11: inline scripts allowed, no 'wasm-unsafe-eval'. The
     // queue comes from a 'self' script, as a strict site would have it.
     for (const policy of ["script-src 'self'", "script-src 'self' 'unsafe-inline'"]) describe(`a page whose CSP is ${policy}`, () => {

@@ -39,6 +39,12 @@ const BUNDLES = {
       window.mod = { signup };`,
     options: { loader: { '.wasm': 'file' }, publicPath: '/app/' },
   },
+  // diagnose() before init(): it waits for it.
+  'app/diagnose.js': `
+    import { init, diagnose } from 'affitor-tracker';
+    window.diag = diagnose();
+    init({ programId: 7, apiBase: ${API} });
+    window.mod = { diagnose };`,
   'app/late.js': `
     import { init, signup, ready } from 'affitor-tracker';
     window.mod = { init, signup, ready, api: ${API} };`,
@@ -64,6 +70,7 @@ before(async () => {
   await env.write('options.html', page('options'));
   await env.write('broken.html', page('broken'));
   await env.write('late.html', page('late'));
+  await env.write('diagnose.html', page('diagnose'));
   await env.write('file-loader.html', page('file-loader'));
   await env.write(
     'tagged.html',
@@ -99,6 +106,19 @@ async function open(path) {
 }
 
 describe('the module entry, bundled', () => {
+  it('diagnose(), called before init(), answers for the tracker init() started', async () => {
+    const p = await open('diagnose.html');
+    const result = await p.evaluate(() => window.diag);
+    const failing = result.checks.filter((c) => !c.ok);
+    assert.equal(result.ok, true, JSON.stringify(failing));
+    assert.deepEqual(failing, []);
+    const c = Object.fromEntries(result.checks.map((x) => [x.id, x]));
+    assert.equal(c['program-id'].message, 'program id 7', 'init() options, read by the tracker\'s rules');
+    assert.match(c.webassembly.message, /WebAssembly build runs/);
+    assert.match(c['duplicate-tracker'].message, /no other tracker/);
+    assert.equal((await p.evaluate(() => window.mod.diagnose())).ok, true);
+  });
+
   it('queues a signup made before init(), loads the wasm next to the bundle, installs window.affitor', async () => {
     const p = await open('default.html');
     const early = await p.evaluate(() => window.early);

@@ -75,3 +75,10 @@ signedUp();
 everything();
 hosted();
 forms();
+
+// README, "Check that it works": from the console.
+async function diagnosed(): Promise<boolean> {
+  const { ok, checks } = (await window.affitor?.diagnose()) ?? { ok: false, checks: [] };
+  return ok && checks.every((c) => c.level !== 'error' || c.ok);
+}
+void diagnosed;

@@ -46,3 +46,8 @@ window.affitorQueue?.push(['signup', { email: 'user@example.com' }]);
 // @ts-expect-error the result's status is a number
 const status: string | undefined = (await signup('user_123')).status;
 console.log(status);
+// @ts-expect-error diagnose()'s option is testLead
+window.affitor?.diagnose({ testlead: true });
+// @ts-expect-error a check's level is error, warning or info
+const level: 'fatal' = (await window.affitor!.diagnose()).checks[0].level;
+console.log(level);

@@ -65,3 +65,10 @@ await window.affitor?.init(same);
 await window.affitor?.trackClick(location.href, window.affitor.getClickId());
 const queued: AffitorQueueEntry[] = [['signup', { customer_key: userId }], ['trackClick', location.href, null]];
 console.log(viaObject, queued);
+
+// README, "Check that it works": diagnose() from the module entry.
+import { diagnose } from 'affitor-tracker';
+import type { AffitorCheck, AffitorDiagnosis } from 'affitor-tracker';
+const diagnosis: AffitorDiagnosis = await diagnose({ testLead: true });
+const failedChecks: AffitorCheck[] = diagnosis.checks.filter((c) => !c.ok && c.level === 'error');
+console.log(diagnosis.ok, failedChecks.map((c) => `${c.id}: ${c.message}`));
