@@ -114,6 +114,7 @@ export function install(tag, version, files) {
     version: version,
     signup: early('signup'),
     trackClick: early('trackClick'),
+    forget: early('forget'),
     getClickId: function () {
       return null;
     },
@@ -141,6 +142,7 @@ export function install(tag, version, files) {
   var before; // PENDING as it was before that
   function keep() {
     var saved = [];
+    for (var k = 0; k < calls.length; k++) if (calls[k][0] === 'forget') return; // consent withdrawn
     var list = copyQueue(read(w, 'affitorQueue')) || [];
     var i;
     for (i = 0; i < calls.length; i++) if (calls[i][0] === 'signup') save(saved, calls[i][1], calls[i][2]);
@@ -250,6 +252,11 @@ export function install(tag, version, files) {
     api.trackClick = function (a, b) {
       return new Promise(function (resolve) {
         call(m.trackClick, a, b, resolve);
+      });
+    };
+    api.forget = function () {
+      return new Promise(function (resolve) {
+        call(m.forget, 0, 0, resolve);
       });
     };
     api.getClickId = safe(m.getClickId, function () {

@@ -88,6 +88,18 @@ export function trackClick(url, existingClickId) {
   return new Promise((resolve) => early.push([trackClick, [url, existingClickId], resolve]));
 }
 
+/**
+ * `forget()`: removes every cookie and storage key the tracker wrote in this browser, at every
+ * domain it wrote them, and stops the tracker on this page (later calls resolve `ok: false`).
+ * For a visitor who withdraws consent. Never rejects; a call before init() waits for it.
+ */
+export function forget() {
+  const api = tracker();
+  if (api) return api.forget();
+  if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
+  return new Promise((resolve) => early.push([forget, [], resolve]));
+}
+
 /** The click id this browser holds, or null (before the tracker runs, and on a server). */
 export function getClickId() {
   const api = tracker();

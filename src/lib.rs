@@ -16,6 +16,7 @@ extern crate std;
 pub mod browser;
 pub mod click;
 pub mod config;
+pub mod forget;
 pub mod id;
 pub mod json;
 pub mod lead;
@@ -115,6 +116,16 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
     answer(resolve, click::capture(url, existing.as_string()));
 }
 
+/// `affitor.forget()`: removes every cookie and storage key the tracker wrote and stops it on
+/// this page (CONTRACT.md §10). Takes the loader's two unused arguments, as every call does.
+#[wasm_bindgen]
+pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
+    let outcome = forget::forget().to_js();
+    if let Some(f) = resolve.dyn_ref::<Function>() {
+        let _ = f.call1(&JsValue::UNDEFINED, &outcome);
+    }
+}
+
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.
 #[wasm_bindgen]
 pub fn run(entry: JsValue) {
@@ -161,7 +172,11 @@ fn answer_boxed(
     work: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = Outcome>>>,
 ) {
     spawn_local(async move {
-        let outcome = work.await;
+        // After forget(), nothing more is written or sent on this page.
+        let outcome = match forget::refused() {
+            Some(no) => no,
+            None => work.await,
+        };
         if let Some(f) = resolve.dyn_ref::<Function>() {
             let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
         }

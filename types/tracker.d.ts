@@ -95,9 +95,16 @@ export interface AffitorTracker {
    * hosted tracker). The click's `page_url` is always the page's own address.
    */
   trackClick(url?: string, existingClickId?: string | null): Promise<AffitorResult>;
+  /**
+   * Removes every cookie and storage key the tracker wrote in this browser (at every domain it
+   * wrote them) and stops the tracker on this page: later calls resolve `ok: false` with the
+   * reason. For a visitor who withdraws consent. Resolves `{ ok: true }` when done.
+   */
+  forget(): Promise<AffitorResult>;
 }
 
 /** An entry of `window.affitorQueue`, run when the tracker loads (at once after that). */
 export type AffitorQueueEntry =
   | [command: 'signup', customerKey: AffitorCustomer, email?: string | null]
-  | [command: 'trackClick', url?: string, existingClickId?: string | null];
+  | [command: 'trackClick', url?: string, existingClickId?: string | null]
+  | [command: 'forget'];

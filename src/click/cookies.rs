@@ -47,6 +47,16 @@ pub fn remember(click_id: &str, days: u64, landing_url: &str) {
     write(AFF_URL, &rules::landing_url(landing_url), max_age, domain);
 }
 
+/// Expires each of `names`: host-only, and at each of `domains`.
+pub fn expire(names: &[&str], domains: &[&str]) {
+    for name in names {
+        write(name, "", 0, None);
+        for d in domains {
+            write(name, "", 0, Some(d));
+        }
+    }
+}
+
 /// The legacy `customer_code` cookie becomes `affitor_click_id`.
 pub fn migrate_legacy() {
     let jar = page::cookies();
@@ -65,6 +75,9 @@ pub fn migrate_legacy() {
 }
 
 fn write(name: &str, value: &str, max_age: u64, domain: Option<&str>) {
+    if state::stopped() {
+        return; // forget() ran: a click answered since then is not kept
+    }
     let secure = page::is_https();
     if domain.is_some() {
         // A host-only cookie of the same name would shadow the shared one on this host.
