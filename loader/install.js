@@ -9,6 +9,8 @@
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
 //              fallback: () => import() of the JavaScript build }
 
+import { followLinks } from './handoff.js';
+
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
 // Marks this tracker on window: a second copy of the tag (or the module's init()) finds it.
@@ -217,6 +219,7 @@ export function install(tag, version, files) {
     m.start(tag, list || []);
     tracker = m;
     removeEventListener('pagehide', keep);
+    if (m.followsLinks()) followLinks(m);
 
     // The page's queue: emptied (its entries ran) and its push replaced, so that entries pushed
     // from now on run at once. A frozen queue is swapped for a new array.

@@ -29,6 +29,7 @@ const ATTRIBUTES = {
   'data-affitor-test-mode': 'testMode',
   'data-affitor-cookie-domain': 'cookieDomain',
   'data-affitor-timeout': 'timeout',
+  'data-affitor-domains': 'domains',
 };
 
 const NO_DATA = { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };

@@ -17,6 +17,7 @@ pub mod browser;
 pub mod click;
 pub mod config;
 pub mod forget;
+pub mod handoff;
 pub mod id;
 pub mod json;
 pub mod lead;
@@ -28,6 +29,7 @@ pub mod state;
 pub mod text;
 
 use crate::browser::spawn_local;
+use alloc::string::String;
 use browser::events::Listener;
 use browser::{console, js, page};
 use config::{Problem, Timings};
@@ -66,6 +68,7 @@ pub fn start(tag: JsValue, queue: JsValue) {
     };
     follow_the_page(page);
     click::cookies::migrate_legacy();
+    handoff::adopt();
     let href = page::href();
     if click::rules::aff_param(&href).is_some() {
         detach(click::capture(href, None));
@@ -124,6 +127,19 @@ pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
     if let Some(f) = resolve.dyn_ref::<Function>() {
         let _ = f.call1(&JsValue::UNDEFINED, &outcome);
     }
+}
+
+/// The cross-domain hand-off (CONTRACT.md §8): the address a link or form to `url` should go
+/// to instead (with the click id), or `undefined`.
+#[wasm_bindgen]
+pub fn outbound(url: String) -> Option<String> {
+    handoff::outbound(&url)
+}
+
+/// Whether the loader follows links and forms (the tag lists other sites).
+#[wasm_bindgen(js_name = followsLinks)]
+pub fn follows_links() -> bool {
+    handoff::follows()
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.

@@ -73,7 +73,7 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
             // where browsers cap cookies written by scripts): writing them here would undo that.
             if !reply.flag("cookies_set_by_server") {
                 let days = js_days(&reply);
-                cookies::remember(&id, days, &url);
+                cookies::remember(&id, days, Some(&url));
             }
             console::debug("click recorded", &id.as_str().into());
             Outcome::Clicked { click_id: id }
