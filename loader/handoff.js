@@ -3,13 +3,20 @@
 // click id, added at that moment: the link's href (or a POST form's action) for as long as the
 // browser takes it, then put back as the page wrote it; a GET form's data gets a field (the
 // formdata event), and its DOM stays as it is. Which sites, which id: the tracker decides
-// (m.outbound). The listeners are here, not in the wasm: measured, 1.7 KB gzip less.
+// (m.outbound). The listeners are here, not in the wasm: measured, 1.7 KB gzip less; the URL is
+// parsed by the browser's URL, not by the tracker (measured: 448 B gzip less).
 
 export function followLinks(m) {
   var armed; // [form, click id]: a GET form on its way to a listed site
+  // `url` with the click id, if it leads to a listed site and a click id is held; else nothing.
   function to(url) {
     try {
-      return m.outbound(url);
+      var id = m.outbound(new URL(url).hostname);
+      if (!id) return;
+      var i = url.indexOf('#');
+      var at = i < 0 ? url.length : i;
+      var base = url.slice(0, at);
+      return base + (base.indexOf('?') < 0 ? '?' : '&') + 'affitor_click_id=' + id + url.slice(at);
     } catch (e) {}
   }
   function later(f) {
@@ -45,7 +52,7 @@ export function followLinks(m) {
       var url = to(own ? s.formAction : form.action);
       if (!url) return;
       if (method === 'get') {
-        armed = [form, m.getClickId()];
+        armed = [form, m.outbound(new URL(url).hostname)];
         later(function () {
           armed = null;
         });

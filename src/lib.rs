@@ -29,7 +29,6 @@ pub mod state;
 pub mod text;
 
 use crate::browser::spawn_local;
-use alloc::string::String;
 use browser::events::Listener;
 use browser::{console, js, page};
 use config::{Problem, Timings};
@@ -129,11 +128,13 @@ pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
     }
 }
 
-/// The cross-domain hand-off (CONTRACT.md §8): the address a link or form to `url` should go
-/// to instead (with the click id), or `undefined`.
+/// The cross-domain hand-off (CONTRACT.md §8): the click id a link or form to `host` carries,
+/// or `undefined`.
 #[wasm_bindgen]
-pub fn outbound(url: String) -> Option<String> {
-    handoff::outbound(&url)
+pub fn outbound(host: JsValue) -> JsValue {
+    host.as_string()
+        .and_then(|h| handoff::outbound(&h))
+        .map_or(JsValue::UNDEFINED, JsValue::from)
 }
 
 /// Whether the loader follows links and forms (the tag lists other sites).

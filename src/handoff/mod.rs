@@ -37,17 +37,19 @@ pub fn adopt() {
     }
 }
 
-/// Where a navigation to `url` should go instead: `url` with the click id, when it leads to a
-/// listed site and this browser holds a click id; `None`: as it is. The loader asks at the
-/// moment the visitor follows a link or submits a form (`loader/handoff.js`).
-pub fn outbound(url: &str) -> Option<String> {
+/// The click id a navigation to `host` carries, when it is a listed site and this browser
+/// holds one; `None`: it goes as it is. The loader asks at the moment the visitor follows a
+/// link or submits a form (`loader/handoff.js`), with the host as the browser parsed it.
+pub fn outbound(host: &str) -> Option<String> {
     let page = crate::state::page().filter(|p| !p.stopped.get())?;
+    let id = cookies::click_id();
     rules::outbound(
         &page.config.domains,
-        &page::hostname().to_ascii_lowercase(),
-        url,
-        cookies::click_id().as_deref(),
+        &page::hostname(),
+        &host.to_ascii_lowercase(),
+        id.as_deref(),
     )
+    .map(String::from)
 }
 
 /// Whether the tag lists other sites: only then does the loader follow links and forms.

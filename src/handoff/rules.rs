@@ -9,30 +9,6 @@ pub const PARAM: &str = "affitor_click_id";
 /// A click id longer than this is not one of the API's.
 const ID_MAX: usize = 128;
 
-/// The host of an absolute `http:`/`https:` URL, lower-cased, without credentials or port;
-/// `None` for any other URL (`mailto:`, `javascript:`, relative).
-pub fn host(url: &str) -> Option<String> {
-    let (scheme, rest) = text::split_once(url, b':')?;
-    let rest = rest.strip_prefix("//")?;
-    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
-        return None;
-    }
-    let end = rest
-        .bytes()
-        .position(|b| text::has_any_byte(b, b"/?#\\"))
-        .unwrap_or(rest.len());
-    let mut host = &rest[..end];
-    while let Some((_, after)) = text::split_once(host, b'@') {
-        host = after;
-    }
-    let host = match host.strip_prefix('[') {
-        Some(v6) => text::split(v6, b']').next().unwrap_or(""),
-        None => text::split(host, b':').next().unwrap_or(""),
-    };
-    let host = host.strip_suffix('.').unwrap_or(host);
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
-}
-
 /// Whether `host` is on the list: a name equal to an entry, or a subdomain of a `*.` entry
 /// (`*.example.com` matches `app.example.com`, not `example.com`). Entries are lower-case.
 pub fn listed(domains: &[String], host: &str) -> bool {
@@ -44,51 +20,22 @@ pub fn listed(domains: &[String], host: &str) -> bool {
     })
 }
 
-/// The address a navigation from `page_host` to `url` should go to: `url` with
-/// `affitor_click_id=<click_id>`, when its host is listed (and is not this page's own) and a
-/// plausible click id is held; `None` means the navigation goes as it is.
-pub fn outbound(
+/// The click id a navigation from `page_host` to `host` carries: the one held, when `host` is
+/// listed (and is not this page's own) and the id is plausible; `None`: the navigation goes as
+/// it is.
+pub fn outbound<'a>(
     domains: &[String],
     page_host: &str,
-    url: &str,
-    click_id: Option<&str>,
-) -> Option<String> {
-    let id = click_id.filter(|id| plausible(id))?;
-    let to = host(url)?;
-    if to == page_host || !listed(domains, &to) {
-        return None;
-    }
-    Some(with_param(url, id))
-}
-
-/// `url` with `affitor_click_id=<id>` as its last query parameter (an earlier one removed),
-/// before the fragment. `id` is plausible, so it needs no encoding.
-pub fn with_param(url: &str, id: &str) -> String {
-    let (rest, fragment) = match text::split_once(url, b'#') {
-        Some((r, f)) => (r, Some(f)),
-        None => (url, None),
-    };
-    let mut out = without_param(rest);
-    out.push(if text::has(&out, b'?') { '&' } else { '?' });
-    out.push_str(PARAM);
-    out.push('=');
-    out.push_str(id);
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
-    }
-    out
+    host: &str,
+    click_id: Option<&'a str>,
+) -> Option<&'a str> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    click_id.filter(|id| plausible(id) && host != page_host && listed(domains, host))
 }
 
 /// The raw value of the `affitor_click_id` parameter of `url`, if it has one.
 pub fn param(url: &str) -> Option<&str> {
-    let before_fragment = text::split(url, b'#').next()?;
-    let (_, query) = text::split_once(before_fragment, b'?')?;
-    text::split(query, b'&').find_map(|pair| match text::split_once(pair, b'=') {
-        Some((k, v)) if k == PARAM => Some(v),
-        None if pair == PARAM => Some(""),
-        _ => None,
-    })
+    crate::click::rules::query_param(url, PARAM)
 }
 
 /// `url` without its `affitor_click_id` parameters (for the address bar, so the id is not
@@ -163,31 +110,6 @@ mod tests {
     }
 
     #[test]
-    fn hosts_of_urls() {
-        assert_eq!(
-            host("https://App.Example.io/x?y#z").as_deref(),
-            Some("app.example.io")
-        );
-        assert_eq!(host("http://u:p@b.test:8080/").as_deref(), Some("b.test"));
-        assert_eq!(host("HTTPS://b.test").as_deref(), Some("b.test"));
-        assert_eq!(host("https://b.test./").as_deref(), Some("b.test"));
-        assert_eq!(host("http://[::1]:80/").as_deref(), Some("::1"));
-        assert_eq!(
-            host("https://evil.test\\@b.test/").as_deref(),
-            Some("evil.test")
-        );
-        for none in [
-            "mailto:a@b.test",
-            "javascript:alert(1)",
-            "/relative",
-            "ftp://b.test/",
-            "https:///x",
-        ] {
-            assert_eq!(host(none), None, "{none}");
-        }
-    }
-
-    #[test]
     fn listed_hosts_and_subdomains() {
         let d = list(&["app.example-app.io", "*.example-checkout.com"]);
         assert!(listed(&d, "app.example-app.io"));
@@ -203,44 +125,19 @@ mod tests {
 
     #[test]
     fn outbound_only_to_listed_hosts_with_a_click_id() {
-        let d = list(&["app-b.test"]);
+        let d = list(&["app-b.test", "*.b-checkout.test"]);
         let id = Some("cust_42_1714000000000");
+        assert_eq!(outbound(&d, "site-a.test", "app-b.test", id), id);
+        assert_eq!(outbound(&d, "site-a.test", "app-b.test.", id), id);
+        assert_eq!(outbound(&d, "site-a.test", "pay.b-checkout.test", id), id);
+        assert_eq!(outbound(&d, "site-a.test", "other.test", id), None);
+        assert_eq!(outbound(&d, "site-a.test", "", id), None);
+        assert_eq!(outbound(&d, "site-a.test", "app-b.test", None), None);
+        assert_eq!(outbound(&d, "site-a.test", "app-b.test", Some("a b")), None);
         assert_eq!(
-            outbound(
-                &d,
-                "site-a.test",
-                "http://app-b.test:81/signup?plan=pro#top",
-                id
-            )
-            .as_deref(),
-            Some("http://app-b.test:81/signup?plan=pro&affitor_click_id=cust_42_1714000000000#top")
-        );
-        assert_eq!(outbound(&d, "site-a.test", "http://other.test/", id), None);
-        assert_eq!(
-            outbound(&d, "site-a.test", "http://app-b.test/", None),
-            None
-        );
-        assert_eq!(
-            outbound(&d, "site-a.test", "http://app-b.test/", Some("a b")),
-            None
-        );
-        assert_eq!(
-            outbound(&d, "app-b.test", "http://app-b.test/", id),
+            outbound(&d, "app-b.test", "app-b.test", id),
             None,
             "same host"
-        );
-        assert_eq!(outbound(&d, "site-a.test", "mailto:x@app-b.test", id), None);
-    }
-
-    #[test]
-    fn the_parameter_is_replaced_not_repeated() {
-        assert_eq!(
-            with_param("https://b.test", "c1"),
-            "https://b.test?affitor_click_id=c1"
-        );
-        assert_eq!(
-            with_param("https://b.test/?affitor_click_id=old&x=1", "c2"),
-            "https://b.test/?x=1&affitor_click_id=c2"
         );
     }
 
