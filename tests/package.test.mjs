@@ -21,6 +21,7 @@ describe('npm pack', () => {
       'LICENSE',
       'README.md',
       'bin/affitor-tracker.mjs',
+      'loader/handoff.js',
       'loader/install.js',
       'module/index.d.ts',
       'module/index.js',
@@ -64,6 +65,7 @@ describe('the module entry on Node (no DOM)', () => {
         ready: await m.ready(),
         signup: await m.signup('user_123', 'user@example.com'),
         trackClick: await m.trackClick(),
+        forget: await m.forget(),
         getClickId: m.getClickId(),
         getData: m.getData(),
         window: typeof window,
@@ -75,11 +77,12 @@ describe('the module entry on Node (no DOM)', () => {
     const out = JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: site.dir, encoding: 'utf8' }),
     );
-    assert.deepEqual(out.exports, ['getClickId', 'getData', 'init', 'ready', 'signup', 'trackClick']);
+    assert.deepEqual(out.exports, ['forget', 'getClickId', 'getData', 'init', 'ready', 'signup', 'trackClick']);
     assert.equal(out.init, undefined);
     assert.equal(out.ready, undefined);
     assert.deepEqual(out.signup, { ok: false, error: 'not in a browser' });
     assert.deepEqual(out.trackClick, { ok: false, error: 'not in a browser' });
+    assert.deepEqual(out.forget, { ok: false, error: 'not in a browser' });
     assert.equal(out.getClickId, null);
     assert.deepEqual(out.getData, { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null });
     assert.equal(out.window, 'undefined');
