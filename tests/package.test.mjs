@@ -25,6 +25,8 @@ describe('npm pack', () => {
       'loader/install.js',
       'module/index.d.ts',
       'module/index.js',
+      'module/react.d.ts',
+      'module/react.js',
       'module/server.d.ts',
       'module/server.js',
       'package.json',
@@ -36,7 +38,7 @@ describe('npm pack', () => {
 
   it('points every entry of package.json at a shipped file', () => {
     const shipped = new Set(packList());
-    const targets = [pkg.main, pkg.module, pkg.types, pkg.exports['.'].default, pkg.exports['.'].types, pkg.exports['./global'].types];
+    const targets = [pkg.main, pkg.module, pkg.types, pkg.exports['.'].default, pkg.exports['.'].types, pkg.exports['./global'].types, pkg.exports['./react'].default, pkg.exports['./react'].types];
     for (const t of targets) assert.ok(shipped.has(t.replace(/^\.\//, '')), `${t} is in the package`);
   });
 

@@ -15,6 +15,9 @@ use crate::text::cat;
 use alloc::string::String;
 use rules::Visit;
 
+/// The window event dispatched once a click id is recorded (or adopted from another site).
+pub const CLICK_EVENT: &str = "affitor:click";
+
 /// Held while a click request is on its way: a signup waits for its click id.
 static IN_FLIGHT: Local<Gate> = Local(Gate::new());
 
@@ -76,6 +79,7 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
                 cookies::remember(&id, days, Some(&url));
             }
             console::debug("click recorded", &id.as_str().into());
+            browser::events::announce(CLICK_EVENT);
             Outcome::Clicked { click_id: id }
         }
         _ => {

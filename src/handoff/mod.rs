@@ -29,6 +29,7 @@ pub fn adopt() {
         Adopt::Keep(id) => {
             cookies::remember(id, cookies::DEFAULT_WINDOW_DAYS, None);
             console::debug("adopted the click id another site handed over", &id.into());
+            crate::browser::events::announce(crate::click::CLICK_EVENT);
         }
     }
     let now = page::href();

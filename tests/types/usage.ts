@@ -65,3 +65,19 @@ await window.affitor?.init(same);
 await window.affitor?.trackClick(location.href, window.affitor.getClickId());
 const queued: AffitorQueueEntry[] = [['signup', { customer_key: userId }], ['trackClick', location.href, null]];
 console.log(viaObject, queued);
+
+// affitor-tracker/react (issue 24): <Affitor>'s props are init()'s options; useAffitor()'s state.
+import { Affitor, useAffitor, type AffitorProps } from 'affitor-tracker/react';
+const props: AffitorProps = { programId: 42, domains: ['app.example-app.io', '*.example-checkout.com'] };
+const rendered: null = Affitor(props);
+const state = useAffitor();
+const isReady: boolean = state.ready;
+const referred: string | null = state.clickId;
+await state.signup('user_123', 'user@example.com');
+await state.trackClick();
+// forget(), and the queue's ['forget'] (issue 24).
+import { forget } from 'affitor-tracker';
+const forgotten: AffitorResult = await forget();
+await window.affitor?.forget();
+const forgetEntry: AffitorQueueEntry = ['forget'];
+void [rendered, isReady, referred, forgotten, forgetEntry];
