@@ -18,6 +18,9 @@ import { install } from './install.js';
     glue: { default: init, start: start, signup: signup, trackClick: trackClick, forget: forget, outbound: outbound, followsLinks: followsLinks, run: run, getClickId: getClickId, getData: getData },
     fallback: function () {
       return import(url('affitor_tracker_fallback.js'));
+    },
+    handoff: function () {
+      return import(url('affitor_tracker_handoff.js'));
     }
   });
 })(document);

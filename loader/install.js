@@ -7,9 +7,8 @@
 //   tag      what the tracker reads its data-affitor-* settings from (anything with getAttribute)
 //   version  the tracker's version, for window.affitor.version
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
-//              fallback: () => import() of the JavaScript build }
-
-import { followLinks } from './handoff.js';
+//              fallback: () => import() of the JavaScript build,
+//              handoff: () => import() of handoff.js, the cross-domain hand-off's listeners }
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
@@ -219,7 +218,17 @@ export function install(tag, version, files) {
     m.start(tag, list || []);
     tracker = m;
     removeEventListener('pagehide', keep);
-    if (m.followsLinks()) followLinks(m);
+    // Only a tag that lists other sites fetches the hand-off's listeners (CONTRACT.md §8).
+    if (m.followsLinks()) {
+      files.handoff().then(
+        function (h) {
+          h.followLinks(m);
+        },
+        function (e) {
+          console.error('[Affitor] the cross-domain hand-off could not load, so links to the other sites carry no click id:', e);
+        }
+      );
+    }
 
     // The page's queue: emptied (its entries ran) and its push replaced, so that entries pushed
     // from now on run at once. A frozen queue is swapped for a new array.

@@ -154,5 +154,7 @@ function install(options) {
   const fallback = options.fallbackUrl
     ? () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ /* @vite-ignore */ page(options.fallbackUrl))
     : () => import('../dist/affitor_tracker_fallback.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback });
+  // The cross-domain hand-off's listeners, loaded only when `domains` lists other sites.
+  const handoff = () => import('../loader/handoff.js');
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback, handoff });
 }

@@ -58,6 +58,14 @@ const clickPosts = async () => (await env.requests('/api/v1/track/click')).filte
 const navigated = (page) => page.evaluate(() => performance.getEntriesByType('navigation')[0].name);
 const ready = (page) => page.evaluate(() => window.affitor.ready.then(() => true));
 
+/** The tag fetches the hand-off's listeners (only where a list is configured) once it runs. */
+const handoffLoaded = (page) =>
+  env.until(
+    () => page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.includes('affitor_tracker_handoff'))),
+    10_000,
+    "the hand-off's listeners",
+  );
+
 /** A visitor who landed on site A through a partner's link: the page, and the click id. */
 async function landed() {
   const context = await browser.newContext();
@@ -67,6 +75,7 @@ async function landed() {
   const [click] = await env.until(async () => (await env.events('click')).length === 1 && env.events('click'), 10_000, 'the click on site A');
   const id = click.response.click_id;
   await env.until(async () => (await page.evaluate(() => window.affitor.getClickId())) === id, 10_000, 'the click id on site A');
+  await handoffLoaded(page);
   return { context, page, id };
 }
 
@@ -130,8 +139,18 @@ describe('cross-domain hand-off', () => {
     const fresh = await (await browser.newContext()).newPage();
     await fresh.goto(`${A}/a/landing`);
     await ready(fresh);
+    await handoffLoaded(fresh);
     await Promise.all([fresh.waitForURL(`${B}/**`), fresh.click('#to-b')]);
     assert.equal(await navigated(fresh), `${B}/b/signup?plan=pro#top`);
+  });
+
+  it('a page without a list fetches no hand-off code', async () => {
+    env.pages.hits.length = 0;
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${B}/b/signup`);
+    await ready(page);
+    assert.ok(env.pages.hits.some((h) => h.endsWith('affitor_tracker_bg.wasm')), env.pages.hits.join(' '));
+    assert.ok(!env.pages.hits.some((h) => /handoff/.test(h)), env.pages.hits.join(' '));
   });
 
   it('a junk affitor_click_id is ignored with one warning', async () => {
