@@ -106,4 +106,17 @@ describe('consent (vanilla-cookieconsent 3)', () => {
     assert.equal((await env.events('lead')).length, 1);
     await context.close();
   });
+
+  it('a signup called in the same task as forget() is not sent', async () => {
+    const context = await env.browser.newContext();
+    await context.addCookies([{ url: env.site, name: 'affitor_click_id', value: 'cust_42_1' }]);
+    const p = await open(env, `<!doctype html><title>t</title>${tag(env)}`, { context });
+    await p.evaluate(() => window.affitor.ready);
+    const [lead, forgot] = await p.evaluate(() => Promise.all([window.affitor.signup('withdrawn_user'), window.affitor.forget()]));
+    assert.deepEqual(forgot, { ok: true });
+    assert.equal(lead.ok, false, JSON.stringify(lead));
+    assert.deepEqual((await env.requests('/api/v1/track/lead')).filter((r) => r.method === 'POST'), []);
+    assert.deepEqual(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('affitor_'))), []);
+    await context.close();
+  });
 });
