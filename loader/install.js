@@ -8,7 +8,8 @@
 //   version  the tracker's version, for window.affitor.version
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
 //              fallback: () => import() of the JavaScript build,
-//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js) }
+//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js),
+//              handoff: () => import() of handoff.js, the cross-domain hand-off's listeners }
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
@@ -115,6 +116,7 @@ export function install(tag, version, files) {
     version: version,
     signup: early('signup'),
     trackClick: early('trackClick'),
+    forget: early('forget'),
     getClickId: function () {
       return null;
     },
@@ -155,6 +157,7 @@ export function install(tag, version, files) {
   var before; // PENDING as it was before that
   function keep() {
     var saved = [];
+    for (var k = 0; k < calls.length; k++) if (calls[k][0] === 'forget') return; // consent withdrawn
     var list = copyQueue(read(w, 'affitorQueue')) || [];
     var i;
     for (i = 0; i < calls.length; i++) if (calls[i][0] === 'signup') save(saved, calls[i][1], calls[i][2]);
@@ -229,6 +232,17 @@ export function install(tag, version, files) {
     m.start(tag, list || []);
     tracker = m;
     removeEventListener('pagehide', keep);
+    // Only a tag that lists other sites fetches the hand-off's listeners (CONTRACT.md §8).
+    if (m.followsLinks()) {
+      files.handoff().then(
+        function (h) {
+          h.followLinks(m);
+        },
+        function (e) {
+          console.error('[Affitor] the cross-domain hand-off could not load, so links to the other sites carry no click id:', e);
+        }
+      );
+    }
 
     // The page's queue: emptied (its entries ran) and its push replaced, so that entries pushed
     // from now on run at once. A frozen queue is swapped for a new array.
@@ -264,6 +278,11 @@ export function install(tag, version, files) {
     api.trackClick = function (a, b) {
       return new Promise(function (resolve) {
         call(m.trackClick, a, b, resolve);
+      });
+    };
+    api.forget = function () {
+      return new Promise(function (resolve) {
+        call(m.forget, 0, 0, resolve);
       });
     };
     api.getClickId = safe(m.getClickId, function () {

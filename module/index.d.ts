@@ -39,6 +39,13 @@ export function signup(customerKey: AffitorCustomer, email?: string | null): Pro
  */
 export function trackClick(url?: string, existingClickId?: string | null): Promise<AffitorResult>;
 
+/**
+ * Removes every cookie and storage key the tracker wrote in this browser (at every domain it
+ * wrote them) and stops the tracker on this page: later calls resolve `ok: false`. For a visitor
+ * who withdraws consent. Never rejects.
+ */
+export function forget(): Promise<AffitorResult>;
+
 /** The click id this browser holds, or null (before the tracker runs, and on a server). */
 export function getClickId(): string | null;
 

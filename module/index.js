@@ -30,6 +30,7 @@ const ATTRIBUTES = {
   'data-affitor-test-mode': 'testMode',
   'data-affitor-cookie-domain': 'cookieDomain',
   'data-affitor-timeout': 'timeout',
+  'data-affitor-domains': 'domains',
 };
 
 const NO_DATA = { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
@@ -87,6 +88,18 @@ export function trackClick(url, existingClickId) {
   if (api) return api.trackClick(url, existingClickId);
   if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
   return new Promise((resolve) => early.push([trackClick, [url, existingClickId], resolve]));
+}
+
+/**
+ * `forget()`: removes every cookie and storage key the tracker wrote in this browser, at every
+ * domain it wrote them, and stops the tracker on this page (later calls resolve `ok: false`).
+ * For a visitor who withdraws consent. Never rejects; a call before init() waits for it.
+ */
+export function forget() {
+  const api = tracker();
+  if (api) return api.forget();
+  if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
+  return new Promise((resolve) => early.push([forget, [], resolve]));
 }
 
 /** The click id this browser holds, or null (before the tracker runs, and on a server). */
@@ -171,5 +184,7 @@ function install(options) {
     : () => import('../dist/affitor_tracker_fallback.js');
   // diagnose()'s checks, loaded only when it is called.
   const diagnose = () => import('../dist/affitor-tracker-diagnose.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose });
+  // The cross-domain hand-off's listeners, loaded only when `domains` lists other sites.
+  const handoff = () => import('../loader/handoff.js');
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose, handoff });
 }

@@ -18,6 +18,8 @@ pub mod click;
 pub mod config;
 #[cfg(feature = "diagnose")]
 pub mod diagnose;
+pub mod forget;
+pub mod handoff;
 pub mod id;
 pub mod json;
 pub mod lead;
@@ -65,6 +67,7 @@ pub fn start(tag: JsValue, queue: JsValue) {
     };
     follow_the_page(page);
     click::cookies::migrate_legacy();
+    handoff::adopt();
     let href = page::href();
     if click::rules::aff_param(&href).is_some() {
         detach(click::capture(href, None));
@@ -123,6 +126,31 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
     answer(resolve, click::capture(url, existing.as_string()));
 }
 
+/// `affitor.forget()`: removes every cookie and storage key the tracker wrote and stops it on
+/// this page (CONTRACT.md §10). Takes the loader's two unused arguments, as every call does.
+#[wasm_bindgen]
+pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
+    let outcome = forget::forget().to_js();
+    if let Some(f) = resolve.dyn_ref::<Function>() {
+        let _ = f.call1(&JsValue::UNDEFINED, &outcome);
+    }
+}
+
+/// The cross-domain hand-off (CONTRACT.md §8): the click id a link or form to `host` carries,
+/// or `undefined`.
+#[wasm_bindgen]
+pub fn outbound(host: JsValue) -> JsValue {
+    host.as_string()
+        .and_then(|h| handoff::outbound(&h))
+        .map_or(JsValue::UNDEFINED, JsValue::from)
+}
+
+/// Whether the loader follows links and forms (the tag lists other sites).
+#[wasm_bindgen(js_name = followsLinks)]
+pub fn follows_links() -> bool {
+    handoff::follows()
+}
+
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.
 #[wasm_bindgen]
 pub fn run(entry: JsValue) {
@@ -169,7 +197,11 @@ fn answer_boxed(
     work: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = Outcome>>>,
 ) {
     spawn_local(async move {
-        let outcome = work.await;
+        // After forget(), nothing more is written or sent on this page.
+        let outcome = match forget::refused() {
+            Some(no) => no,
+            None => work.await,
+        };
         if let Some(f) = resolve.dyn_ref::<Function>() {
             let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
         }

@@ -26,6 +26,8 @@ pub enum Outcome {
     Clicked {
         click_id: String,
     },
+    /// `forget()`: done.
+    Done,
 }
 
 impl Outcome {
@@ -76,6 +78,7 @@ impl Outcome {
                 put("error", error.into());
             }
             Outcome::Clicked { click_id } => put("clickId", click_id.into()),
+            Outcome::Done => {}
         }
         o.into()
     }

@@ -13,12 +13,14 @@ const MAX_ENTRIES: u32 = 10_000;
 pub enum Command {
     Signup,
     TrackClick,
+    Forget,
 }
 
 pub fn command(name: &str) -> Option<Command> {
     match name {
         "signup" => Some(Command::Signup),
         "trackClick" => Some(Command::TrackClick),
+        "forget" => Some(Command::Forget),
         _ => None,
     }
 }
@@ -52,6 +54,9 @@ pub fn run(entry: &JsValue) {
             a.as_string().unwrap_or_else(page::href),
             b.as_string(),
         )),
+        Some(Command::Forget) => {
+            crate::forget::forget();
+        }
         None => console::warn(
             "skipped an affitorQueue entry: expected ['signup', customerKey, email] or ['trackClick', url]",
         ),
@@ -66,6 +71,7 @@ mod tests {
     fn known_commands() {
         assert_eq!(command("signup"), Some(Command::Signup));
         assert_eq!(command("trackClick"), Some(Command::TrackClick));
+        assert_eq!(command("forget"), Some(Command::Forget));
         assert_eq!(command("Signup"), None);
         assert_eq!(command(""), None);
         assert_eq!(command("track"), None);

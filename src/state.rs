@@ -17,6 +17,8 @@ pub struct Page {
     pub hiding: Cell<bool>,
     /// The page's Content-Security-Policy refused a request to the API.
     pub api_blocked: Cell<bool>,
+    /// `forget()` ran: the tracker writes and sends nothing more on this page.
+    pub stopped: Cell<bool>,
 }
 
 impl Page {
@@ -28,6 +30,7 @@ impl Page {
             entries: Cell::new(0),
             hiding: Cell::new(false),
             api_blocked: Cell::new(false),
+            stopped: Cell::new(false),
         }
     }
 
@@ -55,6 +58,11 @@ static PAGE: Local<OnceCell<Page>> = Local(OnceCell::new());
 /// Sets the page's state; false if `start` already ran.
 pub fn init(page: Page) -> bool {
     PAGE.set(page).is_ok()
+}
+
+/// Whether `forget()` stopped the tracker on this page.
+pub fn stopped() -> bool {
+    page().is_some_and(|p| p.stopped.get())
 }
 
 /// The page's state, once `start` has run.

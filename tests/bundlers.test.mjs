@@ -236,7 +236,7 @@ async function leads() {
  * On failure, the message says what the page saw: its [Affitor] console lines, page errors and
  * the requests that failed.
  */
-async function signsUp(what, origin, { csp = false, path = '/', dev = false } = {}) {
+async function signsUp(what, origin, { csp = false, path = '/', dev = false, reload = false } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const logs = [];
@@ -293,6 +293,16 @@ async function signsUp(what, origin, { csp = false, path = '/', dev = false } = 
       // (a dev server may fetch it anyway, e.g. Turbopack's, and not run it).
       if (!dev) assert.ok(!requested.some((p) => /affitor_tracker_fallback/.test(p)), `${what}: the fallback was not loaded${seen()}`);
     }
+    if (reload) {
+      // The browser holds tracker state now (cookies, storage): the server's HTML must still
+      // match the first client render.
+      await page.reload();
+      await page.waitForFunction(() => window.affitor, null, { timeout: 60_000 });
+      await page.evaluate(() => window.affitor.ready);
+    }
+    const hydration = logs.filter((l) => l.type === 'error' && /hydrat|did not match/i.test(l.text));
+    assert.deepEqual(hydration, [], `${what}: no hydration error${seen()}`);
+    assert.deepEqual(errors, [], `${what}: no page errors`);
     return { page, logs };
   } finally {
     await context.close();
@@ -360,8 +370,8 @@ for (const [what, variant, build, mode] of NEXT) {
     });
     after(() => server?.close());
 
-    it('the module, in a client component: a signup delivers its lead', async () => {
-      await signsUp(`${what}, the module`, server.origin, { dev: mode === 'dev' });
+    it('affitor-tracker/react (<Affitor> in a Server Component page, useAffitor() in the form): a signup delivers its lead, no hydration error before and after a reload', async () => {
+      await signsUp(`${what}, the React entry`, server.origin, { dev: mode === 'dev', reload: true });
     });
 
     it('the script tag (next/script): a signup delivers its lead', async () => {

@@ -21,9 +21,12 @@ describe('npm pack', () => {
       'LICENSE',
       'README.md',
       'bin/affitor-tracker.mjs',
+      'loader/handoff.js',
       'loader/install.js',
       'module/index.d.ts',
       'module/index.js',
+      'module/react.d.ts',
+      'module/react.js',
       'module/server.d.ts',
       'module/server.js',
       'module/server/cookies.js',
@@ -47,7 +50,7 @@ describe('npm pack', () => {
 
   it('points every entry of package.json at a shipped file', () => {
     const shipped = new Set(packList());
-    const targets = [pkg.main, pkg.module, pkg.types, pkg.exports['.'].default, pkg.exports['.'].types, pkg.exports['./global'].types];
+    const targets = [pkg.main, pkg.module, pkg.types, pkg.exports['.'].default, pkg.exports['.'].types, pkg.exports['./global'].types, pkg.exports['./react'].default, pkg.exports['./react'].types];
     for (const t of targets) assert.ok(shipped.has(t.replace(/^\.\//, '')), `${t} is in the package`);
   });
 
@@ -76,6 +79,7 @@ describe('the module entry on Node (no DOM)', () => {
         ready: await m.ready(),
         signup: await m.signup('user_123', 'user@example.com'),
         trackClick: await m.trackClick(),
+        forget: await m.forget(),
         getClickId: m.getClickId(),
         getData: m.getData(),
         diagnose: await m.diagnose(),
@@ -88,11 +92,12 @@ describe('the module entry on Node (no DOM)', () => {
     const out = JSON.parse(
       execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: site.dir, encoding: 'utf8' }),
     );
-    assert.deepEqual(out.exports, ['diagnose', 'getClickId', 'getData', 'init', 'ready', 'signup', 'trackClick']);
+    assert.deepEqual(out.exports, ['diagnose', 'forget', 'getClickId', 'getData', 'init', 'ready', 'signup', 'trackClick']);
     assert.equal(out.init, undefined);
     assert.equal(out.ready, undefined);
     assert.deepEqual(out.signup, { ok: false, error: 'not in a browser' });
     assert.deepEqual(out.trackClick, { ok: false, error: 'not in a browser' });
+    assert.deepEqual(out.forget, { ok: false, error: 'not in a browser' });
     assert.equal(out.getClickId, null);
     assert.deepEqual(out.getData, { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null });
     assert.equal(out.diagnose.ok, false);

@@ -1,10 +1,19 @@
 //! Page events the tracker follows for the life of the page: `pagehide`, `pageshow` and
 //! `securitypolicyviolation`. A [`Listener`] removes itself when dropped, as gloo-events' does.
+//! And the one it dispatches: `affitor:click`, once a click id is recorded.
 
 use alloc::boxed::Box;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Event;
+
+/// Tells the page's scripts that something happened, as a window event of `kind` (the React
+/// entry's `useAffitor()` follows `affitor:click`). No DOM is written.
+pub fn announce(kind: &str) {
+    if let (Some(w), Ok(e)) = (super::window(), Event::new(kind)) {
+        let _ = w.dispatch_event(&e);
+    }
+}
 
 pub struct Listener {
     kind: &'static str,

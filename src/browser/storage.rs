@@ -33,6 +33,9 @@ pub fn read(key: &'static str) -> Option<JsValue> {
 /// Writes `value`, and checks that it reads back: a storage that drops writes is not trusted
 /// again for this key.
 pub fn write(key: &'static str, value: &str) {
+    if crate::state::stopped() {
+        return; // forget() ran: nothing is written again on this page
+    }
     if remembered(key).is_none()
         && let Some(s) = storage()
         && s.set_item(key, value).is_ok()
@@ -43,6 +46,16 @@ pub fn write(key: &'static str, value: &str) {
     if let Ok(mut mem) = MEMORY.try_borrow_mut() {
         mem.retain(|(k, _)| *k != key);
         mem.push((key, JsValue::from_str(value)));
+    }
+}
+
+/// Deletes `keys`, from `localStorage` and from memory.
+pub fn forget(keys: &[&'static str]) {
+    if let Ok(mut mem) = MEMORY.try_borrow_mut() {
+        mem.clear();
+    }
+    for key in keys {
+        take(key);
     }
 }
 

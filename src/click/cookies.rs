@@ -35,8 +35,10 @@ pub fn partner() -> Option<String> {
 }
 
 /// Keeps a new click: its id (also as `customer_code`, for older server code), the history,
-/// and the landing URL, for `days`.
-pub fn remember(click_id: &str, days: u64, landing_url: &str) {
+/// and the landing URL, for `days`. A click handed over by another site (`landing_url` None)
+/// has no landing here: the landing URL of an older click goes, so that its partner does not
+/// claim this click.
+pub fn remember(click_id: &str, days: u64, landing_url: Option<&str>) {
     let history = rules::push_history(&history(), click_id);
     let max_age = days * 86_400;
     let domain = domain();
@@ -44,7 +46,20 @@ pub fn remember(click_id: &str, days: u64, landing_url: &str) {
     write(CLICK_ID, click_id, max_age, domain);
     write(LEGACY_CLICK_ID, click_id, max_age, domain);
     write(CLICK_IDS, &history, max_age, domain);
-    write(AFF_URL, &rules::landing_url(landing_url), max_age, domain);
+    match landing_url {
+        Some(url) => write(AFF_URL, &rules::landing_url(url), max_age, domain),
+        None => write(AFF_URL, "", 0, domain),
+    }
+}
+
+/// Expires each of `names`: host-only, and at each of `domains`.
+pub fn expire(names: &[&str], domains: &[&str]) {
+    for name in names {
+        write(name, "", 0, None);
+        for d in domains {
+            write(name, "", 0, Some(d));
+        }
+    }
 }
 
 /// The legacy `customer_code` cookie becomes `affitor_click_id`.
@@ -65,6 +80,9 @@ pub fn migrate_legacy() {
 }
 
 fn write(name: &str, value: &str, max_age: u64, domain: Option<&str>) {
+    if state::stopped() {
+        return; // forget() ran: a click answered since then is not kept
+    }
     let secure = page::is_https();
     if domain.is_some() {
         // A host-only cookie of the same name would shadow the shared one on this host.

@@ -15,6 +15,9 @@ use crate::text::cat;
 use alloc::string::String;
 use rules::Visit;
 
+/// The window event dispatched once a click id is recorded (or adopted from another site).
+pub const CLICK_EVENT: &str = "affitor:click";
+
 /// Held while a click request is on its way: a signup waits for its click id.
 static IN_FLIGHT: Local<Gate> = Local(Gate::new());
 
@@ -73,9 +76,10 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
             // where browsers cap cookies written by scripts): writing them here would undo that.
             if !reply.flag("cookies_set_by_server") {
                 let days = js_days(&reply);
-                cookies::remember(&id, days, &url);
+                cookies::remember(&id, days, Some(&url));
             }
             console::debug("click recorded", &id.as_str().into());
+            browser::events::announce(CLICK_EVENT);
             Outcome::Clicked { click_id: id }
         }
         _ => {

@@ -8,10 +8,16 @@ use alloc::vec::Vec;
 
 /// The raw (still percent-encoded) value of the `aff` query parameter of `url`.
 pub fn aff_param(url: &str) -> Option<&str> {
+    query_param(url, "aff").filter(|v| !v.is_empty())
+}
+
+/// The raw value of the first query parameter `name` of `url` (`""` for a bare `name`).
+pub fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
     let before_fragment = text::split(url, b'#').next()?;
     let (_, query) = text::split_once(before_fragment, b'?')?;
     text::split(query, b'&').find_map(|pair| match text::split_once(pair, b'=') {
-        Some(("aff", v)) if !v.is_empty() => Some(v),
+        Some((k, v)) if k == name => Some(v),
+        None if pair == name => Some(""),
         _ => None,
     })
 }

@@ -8,8 +8,8 @@ use crate::browser::{self, storage};
 use crate::text::{self, number, push_number};
 use alloc::string::String;
 
-const SENT_KEY: &str = "affitor_sent";
-const SALT_KEY: &str = "affitor_salt";
+pub const SENT_KEY: &str = "affitor_sent";
+pub const SALT_KEY: &str = "affitor_salt";
 /// The list remembers this many delivered leads, for this long.
 pub const SENT_MAX: usize = 50;
 pub const SENT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;

@@ -203,6 +203,10 @@ pub async fn send(page: &'static Page, id: String, mut first: Option<Attempt>) -
         let Some(Attempt(body, fp, attempts)) = claimed else {
             return Outcome::Queued;
         };
+        // forget() ran since this lead was accepted: it is not sent.
+        if let Some(no) = crate::forget::refused() {
+            return no;
+        }
         if page.hiding.get() {
             // The page is going: `release` sent what it had not sent yet.
             return Outcome::Queued;
@@ -355,6 +359,9 @@ pub async fn flush(page: &'static Page) {
 /// the next page view to send at once. Synchronous: an unloading page does not wait for a lock.
 pub fn release(page: &Page) {
     page.hiding.set(true);
+    if page.stopped.get() {
+        return; // forget() ran: nothing is kept or sent
+    }
     // The customers' locks go with the page (a page that holds a lock is not kept in the
     // back/forward cache); its outbox entries keep the leads.
     if let Ok(mut customers) = CUSTOMERS.try_borrow_mut() {

@@ -21,7 +21,7 @@ use outbox::Entry;
 use wasm_bindgen::JsValue;
 
 /// Where the loader keeps signups made before the tracker ran, when the page left first.
-const PENDING_KEY: &str = "affitor_pending";
+pub const PENDING_KEY: &str = "affitor_pending";
 /// At most this many of them are run: the rest is junk or a loop.
 const PENDING_MAX: u32 = 50;
 /// A page address longer than this is cut: it is context, not the lead.

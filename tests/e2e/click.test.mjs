@@ -202,6 +202,28 @@ describe('cookie domain', () => {
     await context.close();
   });
 
+  it('forget() removes the cookies at the parent domain, the configured domain and host-only', async () => {
+    const context = await browser.newContext();
+    env.pages.set('/forget', `<!doctype html>${tag(env, { 'data-affitor-cookie-domain': 'shop.example.test' })}`);
+    const page = await context.newPage();
+    await page.goto(`http://www.shop.example.test:${env.pages.port}/forget?aff=FORGET_DOMAINS`);
+    await page.evaluate(() => window.affitor.ready);
+    await env.until(async () => (await context.cookies()).some((c) => c.name === 'affitor_click_id'), 15_000, 'cookie');
+    // What another tracker (or an older configuration) left at the other domains of this host.
+    const url = `http://www.shop.example.test:${env.pages.port}/`;
+    await context.addCookies([
+      { name: 'affitor_click_id', value: 'old_parent', domain: '.example.test', path: '/' },
+      { name: 'customer_code', value: 'old_host', url },
+      { name: 'affitor_click_ids', value: 'old_www', domain: '.www.shop.example.test', path: '/' },
+    ]);
+    const names = ['affitor_click_id', 'affitor_click_ids', 'affitor_aff_url', 'customer_code'];
+    const left = async () => (await context.cookies()).filter((c) => names.includes(c.name)).map((c) => `${c.name}@${c.domain}`);
+    assert.ok((await left()).length >= 6, (await left()).join(' '));
+    assert.deepEqual(await page.evaluate(() => window.affitor.forget()), { ok: true });
+    assert.deepEqual(await left(), []);
+    await context.close();
+  });
+
   it('data-affitor-cookie-domain forces the domain', async () => {
     const context = await browser.newContext();
     env.pages.set('/forced', `<!doctype html>${tag(env, { 'data-affitor-cookie-domain': 'shop.example.test' })}`);

@@ -300,6 +300,50 @@ for (const engine of selectedEngines()) {
       await context.close();
     });
 
+    journey('forget(): every tracker cookie and storage key gone, later calls refused', async () => {
+      // Consent withdrawn (issue 24): what the tracker wrote in this browser goes, and it stops.
+      const context = await env.browser.newContext();
+      const tracker = (c) => ['affitor_click_id', 'affitor_click_ids', 'affitor_aff_url', 'customer_code'].includes(c.name);
+      const storage = (p) => p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('affitor_')).sort());
+      const page = await open(env, `<!doctype html><title>t</title>${tag(env)}`, {
+        context,
+        path: '/pricing?aff=FORGET',
+      });
+      await ready(page);
+      await env.until(async () => (await context.cookies()).filter(tracker).length === 4, 10_000, 'the click cookies');
+      const r = await page.evaluate(() => window.affitor.signup('forget_user', 'f@example.com'));
+      assert.equal(r.ok, true, JSON.stringify(r));
+      await leadsArrived(1);
+      await env.until(async () => (await storage(page)).includes('affitor_sent'), 10_000, 'the dedupe list');
+      await page.evaluate(() => localStorage.setItem('affitor_pending', '[]'));
+
+      const done = await page.evaluate(() => window.affitor.forget());
+      assert.deepEqual(done, { ok: true });
+      assert.deepEqual((await context.cookies()).filter(tracker), [], 'no tracker cookie');
+      assert.deepEqual(await storage(page), [], 'no tracker storage key');
+      assert.equal((await page.evaluate(() => window.affitor.getClickId())) ?? null, null);
+      const later = await page.evaluate(async () => [
+        await window.affitor.signup('after_forget'),
+        await window.affitor.trackClick(location.origin + '/x?aff=AGAIN'),
+      ]);
+      for (const l of later) assert.equal(l.ok, false, JSON.stringify(l));
+      assert.match(later[0].error, /forget/);
+      assert.equal((await posts('/api/v1/track/click')).length, 1, 'no click after forget()');
+      assert.equal((await posts()).length, 1, 'no lead after forget()');
+      assert.deepEqual((await context.cookies()).filter(tracker), []);
+      assert.deepEqual(await storage(page), []);
+
+      // The queue form, before the tracker loads: it runs with the page's other calls.
+      env.pages.set('/queued-forget', `<!doctype html><script>window.affitorQueue = [['forget']];</script>${tag(env)}`);
+      await context.addCookies(CLICK.map((c) => ({ url: env.site, ...c })));
+      await page.goto(`${env.site}/queued-forget`);
+      await ready(page);
+      await env.until(async () => (await context.cookies()).filter(tracker).length === 0, 10_000, 'the queued forget()');
+      assert.deepEqual(await storage(page), []);
+      await clean(page);
+      await context.close();
+    });
+
     journey('bad arguments resolve ok:false, never throw; junk queue entries are skipped', async () => {
       const page = await open(
         env,

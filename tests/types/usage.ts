@@ -72,3 +72,18 @@ import type { AffitorCheck, AffitorDiagnosis } from 'affitor-tracker';
 const diagnosis: AffitorDiagnosis = await diagnose({ testLead: true });
 const failedChecks: AffitorCheck[] = diagnosis.checks.filter((c) => !c.ok && c.level === 'error');
 console.log(diagnosis.ok, failedChecks.map((c) => `${c.id}: ${c.message}`));
+// affitor-tracker/react (issue 24): <Affitor>'s props are init()'s options; useAffitor()'s state.
+import { Affitor, useAffitor, type AffitorProps } from 'affitor-tracker/react';
+const props: AffitorProps = { programId: 42, domains: ['app.example-app.io', '*.example-checkout.com'] };
+const rendered: null = Affitor(props);
+const state = useAffitor();
+const isReady: boolean = state.ready;
+const referred: string | null = state.clickId;
+await state.signup('user_123', 'user@example.com');
+await state.trackClick();
+// forget(), and the queue's ['forget'] (issue 24).
+import { forget } from 'affitor-tracker';
+const forgotten: AffitorResult = await forget();
+await window.affitor?.forget();
+const forgetEntry: AffitorQueueEntry = ['forget'];
+void [rendered, isReady, referred, forgotten, forgetEntry];

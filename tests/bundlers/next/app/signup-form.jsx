@@ -1,20 +1,13 @@
 'use client';
 
-import { useEffect, useState } from 'react';
-import { getClickId, init, signup } from 'affitor-tracker';
+import { useState } from 'react';
+import { useAffitor } from 'affitor-tracker/react';
 
 export default function SignupForm() {
-  const [clickId, setClickId] = useState(null);
+  // clickId: null on the server and in the first render (no hydration mismatch), then the
+  // browser's, updated when the landing's click is recorded.
+  const { clickId, signup } = useAffitor();
   const [result, setResult] = useState(null);
-
-  useEffect(() => {
-    // The API this page reports to: the test passes its dev collector as ?api=… (a site leaves
-    // apiBase out, or names its first-party proxy).
-    const apiBase = new URLSearchParams(location.search).get('api') || undefined;
-    // In an effect: the click id exists only in the browser, once the tracker runs, so reading it
-    // while rendering would differ from the server's HTML (a hydration mismatch).
-    init({ programId: 42, apiBase }).then(() => setClickId(getClickId()));
-  }, []);
 
   async function onSubmit(event) {
     event.preventDefault();
