@@ -11,8 +11,42 @@
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
+// Where the landing (and same-document navigations) wait, when the page leaves before the
+// tracker ran: [[url, referrer, time], …], at most LANDINGS_MAX, newest last.
+var LANDINGS = 'affitor_landings';
+var LANDINGS_MAX = 10;
 // Marks this tracker on window: a second copy of the tag (or the module's init()) finds it.
 var MARK = Symbol.for('affitor.tracker');
+// On that tracker: what a second tag calls with its own settings (see again()).
+var AGAIN = Symbol.for('affitor.again');
+
+// init()'s options, by the script tag attribute each stands for: one line per option, for the
+// tag's init() and the module's alike.
+var OPTIONS = {
+  'data-affitor-program-id': 'programId',
+  'data-affitor-api-base': 'apiBase',
+  'data-affitor-debug': 'debug',
+  'data-affitor-test-mode': 'testMode',
+  'data-affitor-cookie-domain': 'cookieDomain',
+  'data-affitor-timeout': 'timeout'
+};
+
+/** init()'s options as the tracker reads a tag: `getAttribute(name)`, over `tag`'s own. */
+export function settings(options, tag) {
+  return {
+    getAttribute: function (name) {
+      var v = read(options, OPTIONS[name]);
+      if (v === undefined || v === null || v === false) {
+        try {
+          return tag ? tag.getAttribute(name) : null;
+        } catch (e) {
+          return null;
+        }
+      }
+      return v === true ? 'true' : String(v);
+    }
+  };
+}
 // An 8-byte empty module: compiling it throws where WebAssembly may not run.
 var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
 
@@ -86,7 +120,34 @@ function isArray(v) {
 
 export function install(tag, version, files) {
   var w = window;
-  if (w[MARK]) return w[MARK]; // a second copy of the tag changes nothing
+  if (w[MARK]) {
+    // A second copy of the tag changes nothing; one naming other settings is said.
+    try {
+      w[MARK][AGAIN](tag);
+    } catch (e) {}
+    return w[MARK];
+  }
+  // The landing, before any script of the page rewrites the address bar: the address the
+  // document was navigated to, its referrer, and when; after those earlier page views kept
+  // (taken: this page captures them). Each is [url, referrer, time]; the tracker sets url to
+  // null once it is dealt with, and the page keeps those still open when it goes (keep()).
+  var landings = [];
+  try {
+    landings = JSON.parse(localStorage.getItem(LANDINGS));
+    localStorage.removeItem(LANDINGS);
+  } catch (e) {}
+  if (!isArray(landings)) landings = [];
+  var landing = [location.href, document.referrer, Date.now()];
+  try {
+    var entry = performance.getEntriesByType('navigation')[0];
+    // (Its name has no fragment in some engines: a hash route's is the page's own.)
+    if (entry && typeof entry.name === 'string' && entry.name) landing[0] = entry.name.indexOf('#') < 0 ? entry.name + location.hash : entry.name;
+  } catch (e) {}
+  landings[landings.length] = landing;
+  // A script of the page that changed the address before the tag ran: a navigation too.
+  if (landing[0] !== location.href) landings[landings.length] = [location.href, null, landing[2]];
+  var options = {}; // init()'s options given before the start, over the tag's attributes
+  var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
   // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
   // that WebAssembly may run here (so a page that forbids it never downloads the wasm), and the
   // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
@@ -124,21 +185,93 @@ export function install(tag, version, files) {
   api.ready = new Promise(function (resolve) {
     ready = resolve;
   });
-  // The hosted tracker's init(): here the tag is the set-up, so its options are ignored.
+  // The hosted tracker's init(options): before the start its options apply over the tag's
+  // attributes; after it, the tracker names what it ignored (again()).
   var started = api.ready.then(function () {});
-  api.init = function () {
+  api.init = function (o) {
+    try {
+      if (tracker) again(settings(o || {}));
+      else if (o) for (var k in OPTIONS) if (read(o, OPTIONS[k]) !== undefined) options[OPTIONS[k]] = read(o, OPTIONS[k]);
+    } catch (e) {}
+    if (waiting) go(waiting);
     return started;
   };
+  // A second tag, or init() after the start, changes nothing: what it asks that differs from
+  // this tracker's settings is named in one warning (another program id or API base, both: a
+  // leftover tag).
+  function again(other) {
+    try {
+      var mine = settings(options, tag);
+      var names = [];
+      for (var k in OPTIONS) {
+        var v = other.getAttribute(k);
+        if (v != null && v !== mine.getAttribute(k)) names[names.length] = OPTIONS[k];
+      }
+      if (names.length) {
+        console.warn('[Affitor] a second tag or an init() after the start changes nothing; ignored: ' + names.join(', ') +
+          (/program|api/.test(names) ? '. This tracker runs program ' + about(mine) + '; the other names program ' + about(other) + ': remove the leftover tag' : ''));
+      }
+    } catch (e) {}
+  }
+  function about(t) {
+    return (t.getAttribute('data-affitor-program-id') || t.getAttribute('data-affitor-program') || read(w, 'AFFITOR_PROGRAM_ID')) +
+      ' at ' + (t.getAttribute('data-affitor-api-base') || 'https://api.affitor.com');
+  }
   try {
     Object.defineProperty(w, MARK, { value: api });
+    Object.defineProperty(api, AGAIN, { value: again });
   } catch (e) {}
   publish(api);
+
+  // Same-document navigations (a router's history calls, back/forward, Turbo Drive, the
+  // Navigation API): each address goes to the tracker, or waits for it. The page's history
+  // calls are wrapped, called through, and return what they return.
+  function navigated() {
+    try {
+      var entry = [location.href, null, Date.now()];
+      if (landings.length > 50) landings = opened();
+      if (landings.length < 50) landings[landings.length] = entry;
+      if (tracker) tracker.navigated(entry);
+    } catch (e) {}
+  }
+  // The landings still open, each as JSON (one that cannot be written costs only itself).
+  function opened(json) {
+    var out = [];
+    for (var i = 0; i < landings.length; i++) {
+      try {
+        if (read(landings[i], 0)) out[out.length] = json ? json(landings[i]) : landings[i];
+      } catch (e) {}
+    }
+    return out;
+  }
+  function wrap(name) {
+    try {
+      var original = history[name];
+      if (typeof original !== 'function') return;
+      history[name] = function () {
+        var result = original.apply(this, arguments);
+        navigated();
+        return result;
+      };
+    } catch (e) {}
+  }
+  wrap('pushState');
+  wrap('replaceState');
+  addEventListener('popstate', navigated);
+  addEventListener('hashchange', navigated);
+  addEventListener('turbo:load', navigated);
+  try {
+    navigation.addEventListener('navigatesuccess', navigated);
+    navigation.addEventListener('currententrychange', navigated);
+  } catch (e) {}
 
   // If the page goes before the tracker runs, its signups wait in localStorage for the next
   // page view, where the tracker sends them: a fast redirect must not lose a lead. Each call is
   // written on its own, so one that cannot be (a BigInt) costs only itself.
   var kept = false; // whether this page added to PENDING
   var before; // PENDING as it was before that
+  var keptLandings = false;
+  var landingsBefore;
   function keep() {
     var saved = [];
     var list = copyQueue(read(w, 'affitorQueue')) || [];
@@ -162,6 +295,22 @@ export function install(tag, version, files) {
       before = old;
     } catch (e) {}
   }
+  // The landings still open, after those other page views kept since, at most LANDINGS_MAX.
+  function keepLandings() {
+    var items = opened(json);
+    if (!items.length) return;
+    try {
+      var old = keptLandings ? landingsBefore : localStorage.getItem(LANDINGS);
+      var stored = [];
+      try {
+        stored = JSON.parse(old);
+      } catch (e) {}
+      if (isArray(stored)) for (var i = stored.length - 1; i >= 0 && items.length < LANDINGS_MAX; i--) items.unshift(json(stored[i]));
+      localStorage.setItem(LANDINGS, '[' + items.slice(-LANDINGS_MAX).join(',') + ']');
+      keptLandings = true;
+      landingsBefore = old;
+    } catch (e) {}
+  }
   function save(saved, key, email) {
     try {
       saved[saved.length] = '[' + json(key) + ',' + json(email) + ',' + json(location.href) + ']';
@@ -174,15 +323,21 @@ export function install(tag, version, files) {
     return typeof s === 'string' ? s : 'null';
   }
   addEventListener('pagehide', keep);
+  // After the start too: a landing whose click is unanswered when the page goes.
+  addEventListener('pagehide', keepLandings);
 
   // The tracker runs on this page after all (perhaps back from the back/forward cache): what
   // this page kept is taken back, since the tracker is about to run those calls itself.
   function takeBack() {
-    if (!kept) return;
+    if (keptLandings) restore(LANDINGS, landingsBefore);
+    keptLandings = false;
+    if (kept) restore(PENDING, before);
     kept = false;
+  }
+  function restore(key, old) {
     try {
-      if (before === null) localStorage.removeItem(PENDING);
-      else localStorage.setItem(PENDING, before);
+      if (old === null) localStorage.removeItem(key);
+      else localStorage.setItem(key, old);
     } catch (e) {}
   }
 
@@ -207,12 +362,31 @@ export function install(tag, version, files) {
   }
 
   // The tracker takes over: from now on the page's calls go to it. Throws if its start does.
+  // A tag with no program id anywhere (Google Tag Manager's Custom HTML may drop the data-*
+  // attributes, and configures it with init() instead) waits for init(), or the page's load
+  // event, whichever comes first.
   function run(m) {
+    if (tracker) return;
     var queue = read(w, 'affitorQueue');
     var list = copyQueue(queue);
     if (!list && queue != null) console.warn('[Affitor] window.affitorQueue is not an array, so its entries cannot be run');
+    var rest = [];
+    for (var i = 0; list && i < list.length; i++) {
+      if (isArray(list[i]) && list[i][0] === 'init') api.init(list[i][1]);
+      else rest[rest.length] = list[i];
+    }
+    var config = settings(options, tag);
+    if (!waiting && config.getAttribute('data-affitor-program-id') == null && config.getAttribute('data-affitor-program') == null &&
+      read(w, 'AFFITOR_PROGRAM_ID') == null && document.readyState !== 'complete') {
+      waiting = m;
+      addEventListener('load', function () {
+        go(m);
+      });
+      return;
+    }
+    waiting = null;
     takeBack();
-    m.start(tag, list || []);
+    m.start(config, list ? rest : [], landings);
     tracker = m;
     removeEventListener('pagehide', keep);
 
@@ -221,7 +395,9 @@ export function install(tag, version, files) {
     function push() {
       for (var i = 0; i < arguments.length; i++) {
         try {
-          m.run(copyEntry(arguments[i]));
+          var entry = copyEntry(arguments[i]);
+          if (isArray(entry) && entry[0] === 'init') api.init(entry[1]);
+          else m.run(entry);
         } catch (e) {
           console.warn('[Affitor] skipped an affitorQueue entry that cannot be read:', e);
         }
@@ -259,6 +435,15 @@ export function install(tag, version, files) {
     for (var i = 0; i < calls.length; i++) call(m[calls[i][0]], calls[i][1], calls[i][2], calls[i][3]);
     calls = [];
     ready(api);
+  }
+
+  // The tracker, once it waited for init() or the load event.
+  function go(m) {
+    try {
+      run(m);
+    } catch (e) {
+      giveUp('[Affitor] the tracker could not start:', e);
+    }
   }
 
   // Loading ends: the calls made so far answer 'tracker not loaded', ready resolves.

@@ -3,6 +3,7 @@
 
 pub mod cookies;
 pub mod jar;
+pub mod landing;
 pub mod rules;
 
 use crate::browser::timer::sleep;
@@ -31,6 +32,11 @@ pub async fn settled() {
 /// already holds a click from that partner. `existing` replaces the stored click id as the
 /// `existing_click_id` the API is told about (`trackClick(url, existingClickId)`).
 pub async fn capture(url: String, existing: Option<String>) -> Outcome {
+    visit(url, existing, None).await
+}
+
+/// [`capture`], with the referrer the landing was recorded with (`None`: this page's).
+async fn visit(url: String, existing: Option<String>, referrer: Option<String>) -> Outcome {
     let Some(page) = state::page() else {
         return Outcome::failed(None, "the tracker has not started");
     };
@@ -50,7 +56,7 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
     }
     // Signups from now on wait for this click's id (the gate is held before the first await).
     let _in_flight = IN_FLIGHT.hold();
-    let body = visit_body(page, &url, existing.or(held).as_deref());
+    let body = visit_body(page, &url, existing.or(held).as_deref(), referrer);
     console::debug("sending click", &body.as_str().into());
     let api = cat(&[&page.config.api_base, "/api/v1/track/click"]);
     let mut tries = 0;
@@ -91,14 +97,20 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
 
 /// The click request's body for `url`. Not async: what it reads from the page is dropped
 /// before the request's first await, so the capture's future does not carry it.
-fn visit_body(page: &state::Page, url: &str, existing_click_id: Option<&str>) -> String {
+fn visit_body(
+    page: &state::Page,
+    url: &str,
+    existing_click_id: Option<&str>,
+    referrer: Option<String>,
+) -> String {
     let env = page::environment();
+    let referrer = referrer.unwrap_or(env.referrer);
     let size = |(w, h): (u32, u32)| rules::size(w as u64, h as u64);
     Visit {
         affiliate_url: url,
         page_url: &page::href(),
         page_title: &env.title,
-        referrer_url: &env.referrer,
+        referrer_url: &referrer,
         session_id: &page.session_id,
         user_agent: &env.user_agent,
         screen_resolution: &size(env.screen),

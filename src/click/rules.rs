@@ -6,10 +6,21 @@ use crate::text::{self, cat};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The raw (still percent-encoded) value of the `aff` query parameter of `url`.
+/// The raw (still percent-encoded) value of the `aff` query parameter of `url`, or, when the
+/// query has none, of a hash route's query (`/#/signup?aff=X`): the click body's
+/// `affiliate_url` is the full URL, so a hash-routed app's partner link is a click too.
 pub fn aff_param(url: &str) -> Option<&str> {
-    let before_fragment = text::split(url, b'#').next()?;
-    let (_, query) = text::split_once(before_fragment, b'?')?;
+    let (before_fragment, fragment) = text::split_once(url, b'#').unwrap_or((url, ""));
+    query_aff(before_fragment).or_else(|| query_aff(fragment))
+}
+
+/// Whether `url`'s `aff` is in its hash route only (said in debug mode).
+pub fn aff_in_hash(url: &str) -> bool {
+    query_aff(text::split(url, b'#').next().unwrap_or("")).is_none() && aff_param(url).is_some()
+}
+
+fn query_aff(s: &str) -> Option<&str> {
+    let (_, query) = text::split_once(s, b'?')?;
     text::split(query, b'&').find_map(|pair| match text::split_once(pair, b'=') {
         Some(("aff", v)) if !v.is_empty() => Some(v),
         _ => None,
@@ -35,9 +46,13 @@ pub fn push_history(history: &[String], id: &str) -> String {
 /// fragment and without any query parameter but `aff` (a reset token or an access token in the
 /// URL must not travel in every Cookie header for 60 days), at most [`LANDING_MAX`] bytes.
 pub fn landing_url(url: &str) -> String {
-    let base = text::split(text::split(url, b'#').next().unwrap_or(""), b'?')
-        .next()
-        .unwrap_or("");
+    // A hash route's address is the address: `https://s.example/#/signup`.
+    let (page, fragment) = text::split_once(url, b'#').unwrap_or((url, ""));
+    let base = if aff_in_hash(url) {
+        &url[..page.len() + 1 + text::split(fragment, b'?').next().unwrap_or("").len()]
+    } else {
+        text::split(page, b'?').next().unwrap_or("")
+    };
     let aff = aff_param(url).unwrap_or("");
     let aff = &aff[..floor(aff, 256)];
     let base = &base[..floor(base, LANDING_MAX - "?aff=".len() - aff.len())];
@@ -178,7 +193,13 @@ mod tests {
             aff_param("https://s.example/?x=1&aff=P%202&y=2#aff=no"),
             Some("P%202")
         );
-        assert_eq!(aff_param("https://s.example/#x?aff=no"), None);
+        assert_eq!(
+            aff_param("https://s.example/#/signup?aff=H1&x=2"),
+            Some("H1")
+        );
+        assert!(aff_in_hash("https://s.example/#/signup?aff=H1"));
+        assert!(!aff_in_hash("https://s.example/?aff=Q#/signup?aff=H1"));
+        assert_eq!(aff_param("https://s.example/#aff=no"), None);
         assert_eq!(aff_param("https://s.example/?affiliate=1&naff=2"), None);
         assert_eq!(aff_param("https://s.example/?aff="), None);
         assert_eq!(aff_param("https://s.example/"), None);
@@ -217,6 +238,10 @@ mod tests {
             kept.len()
         );
         assert_eq!(aff_param(&kept), Some("P"));
+        assert_eq!(
+            landing_url("https://s.example/#/signup?token=t&aff=H1"),
+            "https://s.example/#/signup?aff=H1"
+        );
     }
 
     #[test]

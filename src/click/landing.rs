@@ -1,0 +1,117 @@
+//! Landings (CONTRACT.md §3 "When a click is captured"): the address the document was navigated
+//! to, as the loader recorded it when the tag ran, the same-document navigations since, and the
+//! landings an earlier page view of the site left unrecorded (a fast bounce). Each address with
+//! an `aff` is captured once, one after another, so that the last click wins.
+//!
+//! A landing is the loader's record `[url, referrer, time]`. The loader keeps in `localStorage`
+//! (`affitor_landings`) those still open when the page goes; one is closed (its url set to
+//! `null`) once its click was answered, or once it is found to need none.
+
+use super::{IN_FLIGHT, rules};
+use crate::browser::{self, console, js};
+use crate::signal::Gate;
+use crate::state::Local;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use wasm_bindgen::JsValue;
+
+/// Addresses remembered as captured on this page (a router's many navigations).
+const SEEN_MAX: usize = 100;
+
+/// Whether a landing recorded at `time` may still be captured at `now`: within the cookie
+/// window (its click would have expired by now otherwise), and not from the future.
+pub fn fresh(time: f64, now: f64) -> bool {
+    let window = super::cookies::DEFAULT_WINDOW_DAYS as f64 * 86_400_000.0;
+    time <= now + 60_000.0 && now - time <= window
+}
+
+/// Whether `url` is to be captured: it has an `aff`, and this page has not captured it yet.
+/// Remembers it.
+pub fn first_time(seen: &mut Vec<String>, url: &str) -> bool {
+    if rules::aff_param(url).is_none() || seen.iter().any(|s| s == url) {
+        return false;
+    }
+    if seen.len() >= SEEN_MAX {
+        seen.remove(0);
+    }
+    seen.push(String::from(url));
+    true
+}
+
+static SEEN: Local<RefCell<Vec<String>>> = Local(RefCell::new(Vec::new()));
+/// One capture at a time: the second sees the first's cookies (same partner: no new click).
+static TURN: Local<Gate> = Local(Gate::new());
+
+/// Captures each landing in turn, oldest first (those with an `aff`, fresh, not yet captured on
+/// this page). Signups made meanwhile wait for the click id: the gate is held before the first
+/// await.
+pub async fn capture(landings: Vec<JsValue>) {
+    let now = browser::now();
+    let mut todo = Vec::new();
+    if let Ok(mut seen) = SEEN.try_borrow_mut() {
+        for l in landings {
+            let url = js::index(&l, 0).as_string().unwrap_or_default();
+            let time = js::index(&l, 2).as_f64().unwrap_or(now);
+            if fresh(time, now) && first_time(&mut seen, &url) {
+                todo.push((l, url));
+            } else {
+                close(&l);
+            }
+        }
+    }
+    if todo.is_empty() {
+        return;
+    }
+    let _in_flight = IN_FLIGHT.hold();
+    while TURN.is_held() {
+        TURN.open().await;
+    }
+    let _turn = TURN.hold();
+    for (l, url) in todo {
+        if rules::aff_in_hash(&url) {
+            console::debug(
+                "the aff parameter is in the hash route: capturing the click with the full URL",
+                &url.as_str().into(),
+            );
+        }
+        super::visit(url, None, js::index(&l, 1).as_string()).await;
+        close(&l);
+    }
+}
+
+/// Nothing more to do for this landing: the loader keeps it no longer.
+fn close(landing: &JsValue) {
+    js::set(landing, "0", &JsValue::NULL);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_landings_expire_with_the_cookie_window() {
+        let day = 86_400_000.0;
+        let now = 1_800_000_000_000.0;
+        assert!(fresh(now, now));
+        assert!(fresh(now - 59.0 * day, now));
+        assert!(!fresh(now - 61.0 * day, now));
+        assert!(!fresh(now + day, now));
+    }
+
+    #[test]
+    fn each_address_with_aff_once() {
+        let mut seen = Vec::new();
+        assert!(first_time(&mut seen, "https://s.example/?aff=A"));
+        assert!(!first_time(&mut seen, "https://s.example/?aff=A"));
+        assert!(!first_time(&mut seen, "https://s.example/app"));
+        assert!(first_time(&mut seen, "https://s.example/p?aff=A"));
+        assert!(first_time(&mut seen, "https://s.example/#/signup?aff=H"));
+        for i in 0..200 {
+            let mut u = String::from("https://s.example/?aff=");
+            crate::text::push_number(&mut u, i);
+            assert!(first_time(&mut seen, &u));
+        }
+        assert_eq!(seen.len(), SEEN_MAX);
+    }
+}
