@@ -127,14 +127,26 @@ export function install(tag, version, files) {
     } catch (e) {}
     return w[MARK];
   }
+  var options = {}; // init()'s options given before the start, over the tag's attributes
+  var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
+  // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
+  // that WebAssembly may run here (so a page that forbids it never downloads the wasm), and the
+  // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
+  // on the main thread (the request leaves at its end); a plain-JS tracker pays it for its lead.
+  var refused = wasmRefused();
+  var wasm = refused ? null : fetchWasm(files.wasm);
+  warmLocks();
   // The landing, before any script of the page rewrites the address bar: the address the
   // document was navigated to, its referrer, and when; after those earlier page views kept
   // (taken: this page captures them). Each is [url, referrer, time]; the tracker sets url to
   // null once it is dealt with, and the page keeps those still open when it goes (keep()).
   var landings = [];
   try {
-    landings = JSON.parse(localStorage.getItem(LANDINGS));
-    localStorage.removeItem(LANDINGS);
+    var stored = localStorage.getItem(LANDINGS);
+    if (stored) {
+      localStorage.removeItem(LANDINGS);
+      landings = JSON.parse(stored);
+    }
   } catch (e) {}
   if (!isArray(landings)) landings = [];
   var landing = [location.href, document.referrer, Date.now()];
@@ -146,15 +158,6 @@ export function install(tag, version, files) {
   landings[landings.length] = landing;
   // A script of the page that changed the address before the tag ran: a navigation too.
   if (landing[0] !== location.href) landings[landings.length] = [location.href, null, landing[2]];
-  var options = {}; // init()'s options given before the start, over the tag's attributes
-  var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
-  // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
-  // that WebAssembly may run here (so a page that forbids it never downloads the wasm), and the
-  // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
-  // on the main thread (the request leaves at its end); a plain-JS tracker pays it for its lead.
-  var refused = wasmRefused();
-  var wasm = refused ? null : fetchWasm(files.wasm);
-  warmLocks();
   var calls = []; // [method, a, b, resolve]: calls made before the tracker took over
   var tracker; // the module that runs, once it does
   var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
@@ -186,18 +189,25 @@ export function install(tag, version, files) {
     ready = resolve;
   });
   // The hosted tracker's init(options): before the start its options apply over the tag's
-  // attributes; after it, the tracker names what it ignored (again()).
+  // attributes. After the start, or naming another program id or API base than the tag (or an
+  // earlier init) does, it changes nothing, and again() says so.
   var started = api.ready.then(function () {});
   api.init = function (o) {
     try {
-      if (tracker) again(settings(o || {}));
-      else if (o) for (var k in OPTIONS) if (read(o, OPTIONS[k]) !== undefined) options[OPTIONS[k]] = read(o, OPTIONS[k]);
+      var other = settings(o || {});
+      var mine = settings(options, tag);
+      var clash = false;
+      for (var k in OPTIONS) {
+        if (/program|api/.test(k) && other.getAttribute(k) != null && mine.getAttribute(k) != null && other.getAttribute(k) !== mine.getAttribute(k)) clash = true;
+      }
+      if (tracker || clash) again(other);
+      else for (k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = read(o, OPTIONS[k]);
     } catch (e) {}
     if (waiting) go(waiting);
     return started;
   };
-  // A second tag, or init() after the start, changes nothing: what it asks that differs from
-  // this tracker's settings is named in one warning (another program id or API base, both: a
+  // A second tag, or an init() that changes nothing: what it asks that differs from this
+  // tracker's settings is named in one warning (another program id or API base, both: a
   // leftover tag).
   function again(other) {
     try {
@@ -208,8 +218,8 @@ export function install(tag, version, files) {
         if (v != null && v !== mine.getAttribute(k)) names[names.length] = OPTIONS[k];
       }
       if (names.length) {
-        console.warn('[Affitor] a second tag or an init() after the start changes nothing; ignored: ' + names.join(', ') +
-          (/program|api/.test(names) ? '. This tracker runs program ' + about(mine) + '; the other names program ' + about(other) + ': remove the leftover tag' : ''));
+        console.warn('[Affitor] a second tag, or an init() after the start or naming another program, changes nothing; ignored: ' + names.join(', ') +
+          (/program|api/i.test(names) ? '. This tracker runs program ' + about(mine) + '; the other names program ' + about(other) + ': remove the leftover tag or init()' : ''));
       }
     } catch (e) {}
   }
@@ -257,12 +267,11 @@ export function install(tag, version, files) {
   }
   wrap('pushState');
   wrap('replaceState');
+  // (A fragment navigation fires popstate too; Turbo Drive calls the history methods as well.)
   addEventListener('popstate', navigated);
-  addEventListener('hashchange', navigated);
   addEventListener('turbo:load', navigated);
   try {
     navigation.addEventListener('navigatesuccess', navigated);
-    navigation.addEventListener('currententrychange', navigated);
   } catch (e) {}
 
   // If the page goes before the tracker runs, its signups wait in localStorage for the next

@@ -53,7 +53,9 @@ export function init(options = {}) {
     started = Promise.resolve(api.ready).then(() => undefined);
     if (onStarted) onStarted(started);
   } else if (tracker()) {
-    tracker().init(options); // the same options again change nothing; others are named
+    // Started already: the same options again change nothing; others are named in a warning.
+    const again = tracker()[Symbol.for('affitor.again')];
+    if (again) again(settings(options || {}));
   }
   return started;
 }

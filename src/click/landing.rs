@@ -7,9 +7,8 @@
 //! (`affitor_landings`) those still open when the page goes; one is closed (its url set to
 //! `null`) once its click was answered, or once it is found to need none.
 
-use super::{IN_FLIGHT, rules};
+use super::rules;
 use crate::browser::{self, console, js};
-use crate::signal::Gate;
 use crate::state::Local;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,63 +25,44 @@ pub fn fresh(time: f64, now: f64) -> bool {
     time <= now + 60_000.0 && now - time <= window
 }
 
-/// Whether `url` is to be captured: it has an `aff`, and this page has not captured it yet.
-/// Remembers it.
+/// Whether `url` is to be captured: it has an `aff`, and this page has not captured it yet
+/// (back to an earlier address is no new click). Remembers it, up to [`SEEN_MAX`] addresses.
 pub fn first_time(seen: &mut Vec<String>, url: &str) -> bool {
     if rules::aff_param(url).is_none() || seen.iter().any(|s| s == url) {
         return false;
     }
-    if seen.len() >= SEEN_MAX {
-        seen.remove(0);
+    if seen.len() < SEEN_MAX {
+        seen.push(String::from(url));
     }
-    seen.push(String::from(url));
     true
 }
 
 static SEEN: Local<RefCell<Vec<String>>> = Local(RefCell::new(Vec::new()));
-/// One capture at a time: the second sees the first's cookies (same partner: no new click).
-static TURN: Local<Gate> = Local(Gate::new());
 
 /// Captures each landing in turn, oldest first (those with an `aff`, fresh, not yet captured on
-/// this page). Signups made meanwhile wait for the click id: the gate is held before the first
-/// await.
+/// this page), and closes it: the loader keeps it no longer (its url set to `null`). Signups made
+/// meanwhile wait for the click id: `visit` holds the gate from its first poll, which runs as
+/// this task's does.
 pub async fn capture(landings: Vec<JsValue>) {
     let now = browser::now();
-    let mut todo = Vec::new();
-    if let Ok(mut seen) = SEEN.try_borrow_mut() {
-        for l in landings {
-            let url = js::index(&l, 0).as_string().unwrap_or_default();
-            let time = js::index(&l, 2).as_f64().unwrap_or(now);
-            if fresh(time, now) && first_time(&mut seen, &url) {
-                todo.push((l, url));
-            } else {
-                close(&l);
+    for l in landings {
+        let url = js::index(&l, 0).as_string().unwrap_or_default();
+        let time = js::index(&l, 2).as_f64().unwrap_or(now);
+        let new = fresh(time, now)
+            && SEEN
+                .try_borrow_mut()
+                .is_ok_and(|mut seen| first_time(&mut seen, &url));
+        if new {
+            if rules::aff_in_hash(&url) {
+                console::debug(
+                    "the aff parameter is in the hash route: capturing the click with the full URL",
+                    &url.as_str().into(),
+                );
             }
+            super::visit(url, None, js::index(&l, 1).as_string()).await;
         }
+        js::set(&l, "0", &JsValue::NULL);
     }
-    if todo.is_empty() {
-        return;
-    }
-    let _in_flight = IN_FLIGHT.hold();
-    while TURN.is_held() {
-        TURN.open().await;
-    }
-    let _turn = TURN.hold();
-    for (l, url) in todo {
-        if rules::aff_in_hash(&url) {
-            console::debug(
-                "the aff parameter is in the hash route: capturing the click with the full URL",
-                &url.as_str().into(),
-            );
-        }
-        super::visit(url, None, js::index(&l, 1).as_string()).await;
-        close(&l);
-    }
-}
-
-/// Nothing more to do for this landing: the loader keeps it no longer.
-fn close(landing: &JsValue) {
-    js::set(landing, "0", &JsValue::NULL);
 }
 
 #[cfg(test)]
@@ -112,6 +92,6 @@ mod tests {
             crate::text::push_number(&mut u, i);
             assert!(first_time(&mut seen, &u));
         }
-        assert_eq!(seen.len(), SEEN_MAX);
+        assert_eq!(seen.len(), SEEN_MAX, "bounded");
     }
 }

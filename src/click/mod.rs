@@ -18,6 +18,9 @@ use rules::Visit;
 
 /// Held while a click request is on its way: a signup waits for its click id.
 static IN_FLIGHT: Local<Gate> = Local(Gate::new());
+/// One click at a time (a landing, a navigation, `trackClick()`): each sees the cookies the one
+/// before it wrote, so a partner's second click sends nothing and the last click wins.
+static TURN: Local<Gate> = Local(Gate::new());
 
 pub fn in_flight() -> bool {
     IN_FLIGHT.is_held()
@@ -43,6 +46,12 @@ async fn visit(url: String, existing: Option<String>, referrer: Option<String>) 
     let Some(partner) = rules::aff_param(&url).map(page::decode) else {
         return Outcome::failed(None, "no aff parameter in the URL");
     };
+    // Signups from now on wait for this click's id (held before the first await).
+    let _in_flight = IN_FLIGHT.hold();
+    while TURN.is_held() {
+        TURN.open().await;
+    }
+    let _turn = TURN.hold();
     let held = cookies::click_id();
     if let Some(id) = held
         .clone()
@@ -54,8 +63,6 @@ async fn visit(url: String, existing: Option<String>, referrer: Option<String>) 
         );
         return Outcome::Clicked { click_id: id };
     }
-    // Signups from now on wait for this click's id (the gate is held before the first await).
-    let _in_flight = IN_FLIGHT.hold();
     let body = visit_body(page, &url, existing.or(held).as_deref(), referrer);
     console::debug("sending click", &body.as_str().into());
     let api = cat(&[&page.config.api_base, "/api/v1/track/click"]);
