@@ -129,6 +129,7 @@ export function install(tag, version, files) {
   }
   var options = {}; // init()'s options given before the start, over the tag's attributes
   var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
+  var waited = false;
   // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
   // that WebAssembly may run here (so a page that forbids it never downloads the wasm), and the
   // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
@@ -193,39 +194,47 @@ export function install(tag, version, files) {
   // earlier init) does, it changes nothing, and again() says so.
   var started = api.ready.then(function () {});
   api.init = function (o) {
-    try {
-      var other = settings(o || {});
-      var mine = settings(options, tag);
-      var clash = false;
-      for (var k in OPTIONS) {
-        if (/program|api/.test(k) && other.getAttribute(k) != null && mine.getAttribute(k) != null && other.getAttribute(k) !== mine.getAttribute(k)) clash = true;
-      }
-      if (tracker || clash) again(other);
-      else for (k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = read(o, OPTIONS[k]);
-    } catch (e) {}
+    configure(o);
     if (waiting) go(waiting);
     return started;
   };
+  function configure(o) {
+    try {
+      var other = settings(o || {});
+      // (A clash: a program id or API base the tag, or an earlier init(), names otherwise.)
+      if (tracker || /program|api/i.test(differs(other, true))) again(other);
+      else for (var k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = o[OPTIONS[k]];
+    } catch (e) {}
+  }
+  // init()'s option names whose value `other` gives, and gives otherwise than this tracker
+  // (`given`: where this tracker was given one too).
+  function differs(other, given) {
+    var mine = settings(options, tag);
+    var names = [];
+    for (var k in OPTIONS) {
+      var v = other.getAttribute(k);
+      var m = mine.getAttribute(k);
+      if (v != null && v !== m && !(given && m == null)) names[names.length] = OPTIONS[k];
+    }
+    return names;
+  }
   // A second tag, or an init() that changes nothing: what it asks that differs from this
   // tracker's settings is named in one warning (another program id or API base, both: a
   // leftover tag).
   function again(other) {
     try {
-      var mine = settings(options, tag);
-      var names = [];
-      for (var k in OPTIONS) {
-        var v = other.getAttribute(k);
-        if (v != null && v !== mine.getAttribute(k)) names[names.length] = OPTIONS[k];
-      }
+      var names = differs(other);
       if (names.length) {
-        console.warn('[Affitor] a second tag, or an init() after the start or naming another program, changes nothing; ignored: ' + names.join(', ') +
-          (/program|api/i.test(names) ? '. This tracker runs program ' + about(mine) + '; the other names program ' + about(other) + ': remove the leftover tag or init()' : ''));
+        console.warn('[Affitor] ignored, the tracker keeps its settings: ' + names.join(', ') +
+          (/program|api/i.test(names) ? ' (it runs program ' + about(settings(options, tag)) + '; the other tag or init() names program ' + about(other) + ': remove the leftover)' : ''));
       }
     } catch (e) {}
   }
   function about(t) {
-    return (t.getAttribute('data-affitor-program-id') || t.getAttribute('data-affitor-program') || read(w, 'AFFITOR_PROGRAM_ID')) +
-      ' at ' + (t.getAttribute('data-affitor-api-base') || 'https://api.affitor.com');
+    return programId(t) + ' at ' + (t.getAttribute('data-affitor-api-base') || 'https://api.affitor.com');
+  }
+  function programId(t) {
+    return t.getAttribute('data-affitor-program-id') || t.getAttribute('data-affitor-program') || read(w, 'AFFITOR_PROGRAM_ID');
   }
   try {
     Object.defineProperty(w, MARK, { value: api });
@@ -239,20 +248,9 @@ export function install(tag, version, files) {
   function navigated() {
     try {
       var entry = [location.href, null, Date.now()];
-      if (landings.length > 50) landings = opened();
       if (landings.length < 50) landings[landings.length] = entry;
       if (tracker) tracker.navigated(entry);
     } catch (e) {}
-  }
-  // The landings still open, each as JSON (one that cannot be written costs only itself).
-  function opened(json) {
-    var out = [];
-    for (var i = 0; i < landings.length; i++) {
-      try {
-        if (read(landings[i], 0)) out[out.length] = json ? json(landings[i]) : landings[i];
-      } catch (e) {}
-    }
-    return out;
   }
   function wrap(name) {
     try {
@@ -279,8 +277,6 @@ export function install(tag, version, files) {
   // written on its own, so one that cannot be (a BigInt) costs only itself.
   var kept = false; // whether this page added to PENDING
   var before; // PENDING as it was before that
-  var keptLandings = false;
-  var landingsBefore;
   function keep() {
     var saved = [];
     var list = copyQueue(read(w, 'affitorQueue')) || [];
@@ -304,20 +300,26 @@ export function install(tag, version, files) {
       before = old;
     } catch (e) {}
   }
-  // The landings still open, after those other page views kept since, at most LANDINGS_MAX.
+  // The landings still open, each on its own (one that cannot be written costs only itself),
+  // after those other page views kept since, the newest LANDINGS_MAX. (Back from the
+  // back/forward cache, a landing kept twice is captured once: the next page view skips an
+  // address it has seen.)
   function keepLandings() {
-    var items = opened(json);
+    var items = [];
+    var old = [];
+    var i;
+    for (i = 0; i < landings.length; i++) {
+      try {
+        if (read(landings[i], 0)) items[items.length] = json(landings[i]);
+      } catch (e) {}
+    }
     if (!items.length) return;
     try {
-      var old = keptLandings ? landingsBefore : localStorage.getItem(LANDINGS);
-      var stored = [];
-      try {
-        stored = JSON.parse(old);
-      } catch (e) {}
-      if (isArray(stored)) for (var i = stored.length - 1; i >= 0 && items.length < LANDINGS_MAX; i--) items.unshift(json(stored[i]));
-      localStorage.setItem(LANDINGS, '[' + items.slice(-LANDINGS_MAX).join(',') + ']');
-      keptLandings = true;
-      landingsBefore = old;
+      var stored = JSON.parse(localStorage.getItem(LANDINGS));
+      if (isArray(stored)) for (i = 0; i < stored.length; i++) old[i] = json(stored[i]);
+    } catch (e) {}
+    try {
+      localStorage.setItem(LANDINGS, '[' + old.concat(items).slice(-LANDINGS_MAX).join(',') + ']');
     } catch (e) {}
   }
   function save(saved, key, email) {
@@ -338,15 +340,11 @@ export function install(tag, version, files) {
   // The tracker runs on this page after all (perhaps back from the back/forward cache): what
   // this page kept is taken back, since the tracker is about to run those calls itself.
   function takeBack() {
-    if (keptLandings) restore(LANDINGS, landingsBefore);
-    keptLandings = false;
-    if (kept) restore(PENDING, before);
+    if (!kept) return;
     kept = false;
-  }
-  function restore(key, old) {
     try {
-      if (old === null) localStorage.removeItem(key);
-      else localStorage.setItem(key, old);
+      if (before === null) localStorage.removeItem(PENDING);
+      else localStorage.setItem(PENDING, before);
     } catch (e) {}
   }
 
@@ -381,12 +379,12 @@ export function install(tag, version, files) {
     if (!list && queue != null) console.warn('[Affitor] window.affitorQueue is not an array, so its entries cannot be run');
     var rest = [];
     for (var i = 0; list && i < list.length; i++) {
-      if (isArray(list[i]) && list[i][0] === 'init') api.init(list[i][1]);
+      if (isArray(list[i]) && list[i][0] === 'init') configure(list[i][1]);
       else rest[rest.length] = list[i];
     }
     var config = settings(options, tag);
-    if (!waiting && config.getAttribute('data-affitor-program-id') == null && config.getAttribute('data-affitor-program') == null &&
-      read(w, 'AFFITOR_PROGRAM_ID') == null && document.readyState !== 'complete') {
+    if (!waited && programId(config) == null && document.readyState !== 'complete') {
+      waited = true;
       waiting = m;
       addEventListener('load', function () {
         go(m);

@@ -73,7 +73,7 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     if landings.is_empty() {
         landings.push(js_sys::Array::of1(&page::href().into()).into());
     }
-    spawn_local(click::landing::capture(landings));
+    click::landing::capture(landings);
     lead::replay_pending();
     queue::drain(&queue);
     // After the page's own calls: their leads take the outbox lock first, and leave sooner.
@@ -125,7 +125,7 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
 /// address.
 #[wasm_bindgen]
 pub fn navigated(landing: JsValue) {
-    spawn_local(click::landing::capture(alloc::vec![landing]));
+    click::landing::capture(alloc::vec![landing]);
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.

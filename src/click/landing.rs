@@ -5,7 +5,7 @@
 //!
 //! A landing is the loader's record `[url, referrer, time]`. The loader keeps in `localStorage`
 //! (`affitor_landings`) those still open when the page goes; one is closed (its url set to
-//! `null`) once its click was answered, or once it is found to need none.
+//! `null`) once its click was answered (`visit`), or once it is found to need none.
 
 use super::rules;
 use crate::browser::{self, console, js};
@@ -39,11 +39,11 @@ pub fn first_time(seen: &mut Vec<String>, url: &str) -> bool {
 
 static SEEN: Local<RefCell<Vec<String>>> = Local(RefCell::new(Vec::new()));
 
-/// Captures each landing in turn, oldest first (those with an `aff`, fresh, not yet captured on
-/// this page), and closes it: the loader keeps it no longer (its url set to `null`). Signups made
-/// meanwhile wait for the click id: `visit` holds the gate from its first poll, which runs as
-/// this task's does.
-pub async fn capture(landings: Vec<JsValue>) {
+/// Captures each landing, oldest first (those with an `aff`, fresh, not yet captured on this
+/// page): one task each, which `visit` runs one at a time, in this order, and which closes its
+/// landing when done (the loader keeps it no longer: its url set to `null`). Signups made
+/// meanwhile wait for the click id: each task holds the gate from its first poll, before theirs.
+pub fn capture(landings: Vec<JsValue>) {
     let now = browser::now();
     for l in landings {
         let url = js::index(&l, 0).as_string().unwrap_or_default();
@@ -52,16 +52,27 @@ pub async fn capture(landings: Vec<JsValue>) {
             && SEEN
                 .try_borrow_mut()
                 .is_ok_and(|mut seen| first_time(&mut seen, &url));
-        if new {
-            if rules::aff_in_hash(&url) {
-                console::debug(
-                    "the aff parameter is in the hash route: capturing the click with the full URL",
-                    &url.as_str().into(),
-                );
-            }
-            super::visit(url, None, js::index(&l, 1).as_string()).await;
+        if !new {
+            drop(Close(l));
+            continue;
         }
-        js::set(&l, "0", &JsValue::NULL);
+        if rules::aff_in_hash(&url) {
+            console::debug(
+                "the aff parameter is in the hash route: capturing the click with the full URL",
+                &url.as_str().into(),
+            );
+        }
+        let referrer = js::index(&l, 1).as_string();
+        crate::detach(super::visit(url, None, referrer, l));
+    }
+}
+
+/// Closes a landing record when dropped: its click was dealt with.
+pub struct Close(pub JsValue);
+
+impl Drop for Close {
+    fn drop(&mut self) {
+        js::set(&self.0, "0", &JsValue::NULL);
     }
 }
 

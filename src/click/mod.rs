@@ -15,6 +15,7 @@ use crate::state::{self, Local};
 use crate::text::cat;
 use alloc::string::String;
 use rules::Visit;
+use wasm_bindgen::JsValue;
 
 /// Held while a click request is on its way: a signup waits for its click id.
 static IN_FLIGHT: Local<Gate> = Local(Gate::new());
@@ -35,11 +36,18 @@ pub async fn settled() {
 /// already holds a click from that partner. `existing` replaces the stored click id as the
 /// `existing_click_id` the API is told about (`trackClick(url, existingClickId)`).
 pub async fn capture(url: String, existing: Option<String>) -> Outcome {
-    visit(url, existing, None).await
+    visit(url, existing, None, JsValue::UNDEFINED).await
 }
 
-/// [`capture`], with the referrer the landing was recorded with (`None`: this page's).
-async fn visit(url: String, existing: Option<String>, referrer: Option<String>) -> Outcome {
+/// [`capture`], with the referrer the landing was recorded with (`None`: this page's); closes
+/// the loader's `landing` record once done (see `landing`).
+async fn visit(
+    url: String,
+    existing: Option<String>,
+    referrer: Option<String>,
+    landing: JsValue,
+) -> Outcome {
+    let _close = landing::Close(landing);
     let Some(page) = state::page() else {
         return Outcome::failed(None, "the tracker has not started");
     };
