@@ -191,44 +191,40 @@ export function install(tag, version, files) {
   });
   // The hosted tracker's init(options): before the start its options apply over the tag's
   // attributes. After the start, or naming another program id or API base than the tag (or an
-  // earlier init) does, it changes nothing, and again() says so.
+  // earlier init) does, it changes nothing, and configure() says so.
   var started = api.ready.then(function () {});
   api.init = function (o) {
     configure(o);
     if (waiting) go(waiting);
     return started;
   };
-  function configure(o) {
-    try {
-      var other = settings(o || {});
-      // (A clash: a program id or API base the tag, or an earlier init(), names otherwise.)
-      if (tracker || /program|api/i.test(differs(other, true))) again(other);
-      else for (var k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = o[OPTIONS[k]];
-    } catch (e) {}
-  }
-  // init()'s option names whose value `other` gives, and gives otherwise than this tracker
-  // (`given`: where this tracker was given one too).
-  function differs(other, given) {
-    var mine = settings(options, tag);
-    var names = [];
-    for (var k in OPTIONS) {
-      var v = other.getAttribute(k);
-      var m = mine.getAttribute(k);
-      if (v != null && v !== m && !(given && m == null)) names[names.length] = OPTIONS[k];
-    }
-    return names;
-  }
-  // A second tag, or an init() that changes nothing: what it asks that differs from this
-  // tracker's settings is named in one warning (another program id or API base, both: a
+  // `second`: a second tag (or the module's later init()), which changes nothing. What a call
+  // that changes nothing asks otherwise than this tracker is named in one warning; another
+  // program id or API base than the tag (or an earlier init) names is a clash, both named (a
   // leftover tag).
-  function again(other) {
+  function configure(o, second) {
     try {
-      var names = differs(other);
-      if (names.length) {
+      var other = second || settings(o || {});
+      var mine = settings(options, tag);
+      var names = [];
+      var clash, k, v;
+      for (k in OPTIONS) {
+        v = other.getAttribute(k);
+        if (v != null && v !== mine.getAttribute(k)) {
+          names[names.length] = OPTIONS[k];
+          if (/program|api/.test(k) && mine.getAttribute(k) != null) clash = 1;
+        }
+      }
+      if (!(second || tracker || clash)) {
+        for (k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = o[OPTIONS[k]];
+      } else if (names.length) {
         console.warn('[Affitor] ignored, the tracker keeps its settings: ' + names.join(', ') +
-          (/program|api/i.test(names) ? ' (it runs program ' + about(settings(options, tag)) + '; the other tag or init() names program ' + about(other) + ': remove the leftover)' : ''));
+          (/program|api/i.test(names) ? ' (it runs program ' + about(mine) + '; the other tag or init() names program ' + about(other) + ': remove the leftover)' : ''));
       }
     } catch (e) {}
+  }
+  function again(t) {
+    configure(0, t);
   }
   function about(t) {
     return programId(t) + ' at ' + (t.getAttribute('data-affitor-api-base') || 'https://api.affitor.com');
