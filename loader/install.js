@@ -13,8 +13,43 @@
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
+// Where the landing (and same-document navigations) wait, when the page leaves before the
+// tracker ran: [[url, referrer, time], …], at most LANDINGS_MAX, newest last.
+var LANDINGS = 'affitor_landings';
+var LANDINGS_MAX = 10;
 // Marks this tracker on window: a second copy of the tag (or the module's init()) finds it.
 var MARK = Symbol.for('affitor.tracker');
+// On that tracker: what a second tag calls with its own settings (see again()).
+var AGAIN = Symbol.for('affitor.again');
+
+// init()'s options, by the script tag attribute each stands for: one line per option, for the
+// tag's init() and the module's alike.
+var OPTIONS = {
+  'data-affitor-program-id': 'programId',
+  'data-affitor-api-base': 'apiBase',
+  'data-affitor-debug': 'debug',
+  'data-affitor-test-mode': 'testMode',
+  'data-affitor-cookie-domain': 'cookieDomain',
+  'data-affitor-timeout': 'timeout',
+  'data-affitor-domains': 'domains'
+};
+
+/** init()'s options as the tracker reads a tag: `getAttribute(name)`, over `tag`'s own. */
+export function settings(options, tag) {
+  return {
+    getAttribute: function (name) {
+      var v = read(options, OPTIONS[name]);
+      if (v === undefined || v === null || v === false) {
+        try {
+          return tag ? tag.getAttribute(name) : null;
+        } catch (e) {
+          return null;
+        }
+      }
+      return v === true ? 'true' : String(v);
+    }
+  };
+}
 // An 8-byte empty module: compiling it throws where WebAssembly may not run.
 var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
 
@@ -88,7 +123,16 @@ function isArray(v) {
 
 export function install(tag, version, files) {
   var w = window;
-  if (w[MARK]) return w[MARK]; // a second copy of the tag changes nothing
+  if (w[MARK]) {
+    // A second copy of the tag changes nothing; one naming other settings is said.
+    try {
+      w[MARK][AGAIN](tag);
+    } catch (e) {}
+    return w[MARK];
+  }
+  var options = {}; // init()'s options given before the start, over the tag's attributes
+  var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
+  var waited = false;
   // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
   // that WebAssembly may run here (so a page that forbids it never downloads the wasm), and the
   // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
@@ -96,7 +140,30 @@ export function install(tag, version, files) {
   var refused = wasmRefused();
   var wasm = refused ? null : fetchWasm(files.wasm);
   warmLocks();
+  // The landing, before any script of the page rewrites the address bar: the address the
+  // document was navigated to, its referrer, and when; after those earlier page views kept
+  // (taken: this page captures them). Each is [url, referrer, time]; the tracker sets url to
+  // null once it is dealt with, and the page keeps those still open when it goes (keep()).
+  var landings = [];
+  try {
+    var stored = localStorage.getItem(LANDINGS);
+    if (stored) {
+      localStorage.removeItem(LANDINGS);
+      landings = JSON.parse(stored);
+    }
+  } catch (e) {}
+  if (!isArray(landings)) landings = [];
+  var landing = [location.href, document.referrer, Date.now()];
+  try {
+    var entry = performance.getEntriesByType('navigation')[0];
+    // (Its name has no fragment in some engines: a hash route's is the page's own.)
+    if (entry && typeof entry.name === 'string' && entry.name) landing[0] = entry.name.indexOf('#') < 0 ? entry.name + location.hash : entry.name;
+  } catch (e) {}
+  landings[landings.length] = landing;
+  // A script of the page that changed the address before the tag ran: a navigation too.
+  if (landing[0] !== location.href) landings[landings.length] = [location.href, null, landing[2]];
   var calls = []; // [method, a, b, resolve]: calls made before the tracker took over
+  var forgotten = false; // forget() was called: this page keeps nothing for the next one
   var tracker; // the module that runs, once it does
   var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
   var ready;
@@ -116,7 +183,10 @@ export function install(tag, version, files) {
     version: version,
     signup: early('signup'),
     trackClick: early('trackClick'),
-    forget: early('forget'),
+    forget: function () {
+      forgotten = true;
+      return early('forget')();
+    },
     getClickId: function () {
       return null;
     },
@@ -127,9 +197,13 @@ export function install(tag, version, files) {
   api.ready = new Promise(function (resolve) {
     ready = resolve;
   });
-  // The hosted tracker's init(): here the tag is the set-up, so its options are ignored.
+  // The hosted tracker's init(options): before the start its options apply over the tag's
+  // attributes. After the start, or naming another program id or API base than the tag (or an
+  // earlier init) does, it changes nothing, and configure() says so.
   var started = api.ready.then(function () {});
-  api.init = function () {
+  api.init = function (o) {
+    configure(o);
+    if (waiting) go(waiting);
     return started;
   };
   // affitor.diagnose(options?): its checks load only when it is called (loader/diagnose.js); an
@@ -137,7 +211,7 @@ export function install(tag, version, files) {
   api.diagnose = async function (options) {
     try {
       return await (await files.diagnose()).diagnose(options, function () {
-        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: tag, api: api };
+        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), api: api };
       });
     } catch (e) {
       var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;
@@ -145,10 +219,75 @@ export function install(tag, version, files) {
       return { ok: false, checks: [{ id: 'diagnose', ok: false, level: 'error', message: message }] };
     }
   };
+  // `second`: a second tag (or the module's later init()), which changes nothing. What a call
+  // that changes nothing asks otherwise than this tracker is named in one warning; another
+  // program id or API base than the tag (or an earlier init) names is a clash, both named (a
+  // leftover tag).
+  function configure(o, second) {
+    try {
+      var other = second || settings(o || {});
+      var mine = settings(options, tag);
+      var names = [];
+      var clash, k, v;
+      for (k in OPTIONS) {
+        v = other.getAttribute(k);
+        if (v != null && v !== mine.getAttribute(k)) {
+          names[names.length] = OPTIONS[k];
+          if (/program|api/.test(k) && mine.getAttribute(k) != null) clash = 1;
+        }
+      }
+      if (!(second || tracker || clash)) {
+        for (k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = o[OPTIONS[k]];
+      } else if (names.length) {
+        console.warn('[Affitor] ignored, the tracker keeps its settings: ' + names.join(', ') +
+          (/program|api/i.test(names) ? ' (it runs program ' + about(mine) + '; the other tag or init() names program ' + about(other) + ': remove the leftover)' : ''));
+      }
+    } catch (e) {}
+  }
+  function again(t) {
+    configure(0, t);
+  }
+  function about(t) {
+    return programId(t) + ' at ' + (t.getAttribute('data-affitor-api-base') || 'https://api.affitor.com');
+  }
+  function programId(t) {
+    return t.getAttribute('data-affitor-program-id') || t.getAttribute('data-affitor-program') || read(w, 'AFFITOR_PROGRAM_ID');
+  }
   try {
     Object.defineProperty(w, MARK, { value: api });
+    Object.defineProperty(api, AGAIN, { value: again });
   } catch (e) {}
   publish(api);
+
+  // Same-document navigations (a router's history calls, back/forward, Turbo Drive, the
+  // Navigation API): each address goes to the tracker, or waits for it. The page's history
+  // calls are wrapped, called through, and return what they return.
+  function navigated() {
+    try {
+      var entry = [location.href, null, Date.now()];
+      if (landings.length < 50) landings[landings.length] = entry;
+      if (tracker) tracker.navigated(entry);
+    } catch (e) {}
+  }
+  function wrap(name) {
+    try {
+      var original = history[name];
+      if (typeof original !== 'function') return;
+      history[name] = function () {
+        var result = original.apply(this, arguments);
+        navigated();
+        return result;
+      };
+    } catch (e) {}
+  }
+  wrap('pushState');
+  wrap('replaceState');
+  // (A fragment navigation fires popstate too; Turbo Drive calls the history methods as well.)
+  addEventListener('popstate', navigated);
+  addEventListener('turbo:load', navigated);
+  try {
+    navigation.addEventListener('navigatesuccess', navigated);
+  } catch (e) {}
 
   // If the page goes before the tracker runs, its signups wait in localStorage for the next
   // page view, where the tracker sends them: a fast redirect must not lose a lead. Each call is
@@ -157,7 +296,7 @@ export function install(tag, version, files) {
   var before; // PENDING as it was before that
   function keep() {
     var saved = [];
-    for (var k = 0; k < calls.length; k++) if (calls[k][0] === 'forget') return; // consent withdrawn
+    if (forgotten) return; // consent withdrawn
     var list = copyQueue(read(w, 'affitorQueue')) || [];
     var i;
     for (i = 0; i < calls.length; i++) if (calls[i][0] === 'signup') save(saved, calls[i][1], calls[i][2]);
@@ -179,6 +318,29 @@ export function install(tag, version, files) {
       before = old;
     } catch (e) {}
   }
+  // The landings still open, each on its own (one that cannot be written costs only itself),
+  // after those other page views kept since, the newest LANDINGS_MAX. (Back from the
+  // back/forward cache, a landing kept twice is captured once: the next page view skips an
+  // address it has seen.)
+  function keepLandings() {
+    if (forgotten) return;
+    var items = [];
+    var old = [];
+    var i;
+    for (i = 0; i < landings.length; i++) {
+      try {
+        if (read(landings[i], 0)) items[items.length] = json(landings[i]);
+      } catch (e) {}
+    }
+    if (!items.length) return;
+    try {
+      var stored = JSON.parse(localStorage.getItem(LANDINGS));
+      if (isArray(stored)) for (i = 0; i < stored.length; i++) old[i] = json(stored[i]);
+    } catch (e) {}
+    try {
+      localStorage.setItem(LANDINGS, '[' + old.concat(items).slice(-LANDINGS_MAX).join(',') + ']');
+    } catch (e) {}
+  }
   function save(saved, key, email) {
     try {
       saved[saved.length] = '[' + json(key) + ',' + json(email) + ',' + json(location.href) + ']';
@@ -191,6 +353,8 @@ export function install(tag, version, files) {
     return typeof s === 'string' ? s : 'null';
   }
   addEventListener('pagehide', keep);
+  // After the start too: a landing whose click is unanswered when the page goes.
+  addEventListener('pagehide', keepLandings);
 
   // The tracker runs on this page after all (perhaps back from the back/forward cache): what
   // this page kept is taken back, since the tracker is about to run those calls itself.
@@ -224,12 +388,31 @@ export function install(tag, version, files) {
   }
 
   // The tracker takes over: from now on the page's calls go to it. Throws if its start does.
+  // A tag with no program id anywhere (Google Tag Manager's Custom HTML may drop the data-*
+  // attributes, and configures it with init() instead) waits for init(), or the page's load
+  // event, whichever comes first.
   function run(m) {
+    if (tracker) return;
     var queue = read(w, 'affitorQueue');
     var list = copyQueue(queue);
     if (!list && queue != null) console.warn('[Affitor] window.affitorQueue is not an array, so its entries cannot be run');
+    var rest = [];
+    for (var i = 0; list && i < list.length; i++) {
+      if (isArray(list[i]) && list[i][0] === 'init') configure(list[i][1]);
+      else rest[rest.length] = list[i];
+    }
+    var config = settings(options, tag);
+    if (!waited && programId(config) == null && document.readyState !== 'complete') {
+      waited = true;
+      waiting = m;
+      addEventListener('load', function () {
+        go(m);
+      });
+      return;
+    }
+    waiting = null;
     takeBack();
-    m.start(tag, list || []);
+    m.start(config, list ? rest : [], landings);
     tracker = m;
     removeEventListener('pagehide', keep);
     // Only a tag that lists other sites fetches the hand-off's listeners (CONTRACT.md §8).
@@ -249,7 +432,9 @@ export function install(tag, version, files) {
     function push() {
       for (var i = 0; i < arguments.length; i++) {
         try {
-          m.run(copyEntry(arguments[i]));
+          var entry = copyEntry(arguments[i]);
+          if (isArray(entry) && entry[0] === 'init') api.init(entry[1]);
+          else m.run(entry);
         } catch (e) {
           console.warn('[Affitor] skipped an affitorQueue entry that cannot be read:', e);
         }
@@ -281,6 +466,7 @@ export function install(tag, version, files) {
       });
     };
     api.forget = function () {
+      forgotten = true;
       return new Promise(function (resolve) {
         call(m.forget, 0, 0, resolve);
       });
@@ -292,6 +478,15 @@ export function install(tag, version, files) {
     for (var i = 0; i < calls.length; i++) call(m[calls[i][0]], calls[i][1], calls[i][2], calls[i][3]);
     calls = [];
     ready(api);
+  }
+
+  // The tracker, once it waited for init() or the load event.
+  function go(m) {
+    try {
+      run(m);
+    } catch (e) {
+      giveUp('[Affitor] the tracker could not start:', e);
+    }
   }
 
   // Loading ends: the calls made so far answer 'tracker not loaded', ready resolves.

@@ -21,7 +21,7 @@ export type InitOptions = AffitorInitOptions;
 /**
  * Starts the tracker in this page (once) and installs `window.affitor`. Resolves when the
  * tracker runs; never rejects. On a server it does nothing. If the script tag already runs
- * the tracker, that one is used and the options are ignored.
+ * the tracker, that one is used, and the options apply as `window.affitor.init()`'s do.
  */
 export function init(options?: InitOptions): Promise<void>;
 

@@ -18,20 +18,9 @@
 // bundled into the app itself.
 
 import * as glue from '../dist/affitor_tracker.js';
-import { install as installTracker, installed } from '../loader/install.js';
+import { install as installTracker, installed, settings } from '../loader/install.js';
 
 const VERSION = '0.1.0';
-
-// init()'s options, as the script tag's attributes the tracker reads them from.
-const ATTRIBUTES = {
-  'data-affitor-program-id': 'programId',
-  'data-affitor-api-base': 'apiBase',
-  'data-affitor-debug': 'debug',
-  'data-affitor-test-mode': 'testMode',
-  'data-affitor-cookie-domain': 'cookieDomain',
-  'data-affitor-timeout': 'timeout',
-  'data-affitor-domains': 'domains',
-};
 
 const NO_DATA = { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
 
@@ -51,16 +40,23 @@ let onStarted;
 /**
  * Starts the tracker in this page, once; later calls return the first call's promise. Resolves
  * (never rejects) when the tracker runs the page's calls, or at once on a server. If the script
- * tag already runs the tracker, that one is used and the options are ignored.
+ * tag already runs the tracker, that one is used, and the options apply as its `init()`'s do.
  */
 export function init(options = {}) {
   if (!inBrowser()) return Promise.resolve();
   if (!started) {
-    const api = tracker() || install(options || {});
+    // A tracker already there (the script tag's) takes the options as its init() does.
+    const running = tracker();
+    if (running) running.init(options);
+    const api = running || install(options || {});
     for (const [call, args, resolve] of early) resolve(call(...args));
     early = [];
     started = Promise.resolve(api.ready).then(() => undefined);
     if (onStarted) onStarted(started);
+  } else if (tracker()) {
+    // Started already: the same options again change nothing; others are named in a warning.
+    const again = tracker()[Symbol.for('affitor.again')];
+    if (again) again(settings(options || {}));
   }
   return started;
 }
@@ -153,17 +149,6 @@ export function ready() {
     });
   }
   return whenStarted;
-}
-
-/** What the tracker reads as its script tag: init()'s options under the attributes' names. */
-function settings(options) {
-  return {
-    getAttribute(name) {
-      const value = options[ATTRIBUTES[name]];
-      if (value === undefined || value === null || value === false) return null;
-      return value === true ? 'true' : String(value);
-    },
-  };
 }
 
 // Vite's dev server bundles dependencies into node_modules/.vite/deps/ without the files they

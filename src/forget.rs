@@ -19,7 +19,8 @@ pub const COOKIES: [&str; 4] = [
 ];
 
 /// Every `localStorage` key the tracker (or its loader) writes.
-pub const STORAGE: [&str; 4] = [
+pub const STORAGE: [&str; 5] = [
+    crate::click::landing::KEY,
     lead::outbox::KEY,
     lead::PENDING_KEY,
     lead::dedupe::SENT_KEY,
@@ -91,6 +92,7 @@ mod tests {
         assert_eq!(
             STORAGE,
             [
+                "affitor_landings",
                 "affitor_outbox",
                 "affitor_pending",
                 "affitor_sent",

@@ -40,10 +40,12 @@ use outcome::Outcome;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-/// Reads the script tag's settings, sends what earlier pages left unsent, picks up the click in
-/// the page's address, and runs the calls queued before the tracker loaded. Runs once.
+/// Reads the script tag's settings, sends what earlier pages left unsent, captures the clicks of
+/// the `landings` (the loader's records `[url, referrer, time]`, oldest first: those earlier page
+/// views kept, this page's as recorded when the tag ran, the same-document navigations since),
+/// and runs the calls queued before the tracker loaded. Runs once.
 #[wasm_bindgen]
-pub fn start(tag: JsValue, queue: JsValue) {
+pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     if state::page().is_some() {
         return;
     }
@@ -67,11 +69,17 @@ pub fn start(tag: JsValue, queue: JsValue) {
     };
     follow_the_page(page);
     click::cookies::migrate_legacy();
-    handoff::adopt();
-    let href = page::href();
-    if click::rules::aff_param(&href).is_some() {
-        detach(click::capture(href, None));
+    // Before the page's signups, which wait for their click ids. A loader without landings
+    // (an older copy in a cache) leaves the page's address.
+    let mut landings = js::items(&landings, 50);
+    if landings.is_empty() {
+        landings.push(js_sys::Array::of1(&page::href().into()).into());
     }
+    // A click another of the business's sites handed over (CONTRACT.md §8), before the clicks.
+    for l in &landings {
+        handoff::adopt(&js::index(l, 0).as_string().unwrap_or_default());
+    }
+    click::landing::capture(landings);
     lead::replay_pending();
     queue::drain(&queue);
     // After the page's own calls: their leads take the outbox lock first, and leave sooner.
@@ -149,6 +157,14 @@ pub fn outbound(host: JsValue) -> JsValue {
 #[wasm_bindgen(js_name = followsLinks)]
 pub fn follows_links() -> bool {
     handoff::follows()
+}
+
+/// A same-document navigation (history, back/forward, Turbo Drive, the Navigation API): the
+/// loader's record `[url, null, time]` of the new address, captured like a landing, once per
+/// address.
+#[wasm_bindgen]
+pub fn navigated(landing: JsValue) {
+    click::landing::capture(alloc::vec![landing]);
 }
 
 /// Runs one `affitorQueue` entry pushed after the tracker loaded.

@@ -46,7 +46,7 @@ fn started() {
     ] {
         tag.set_attribute(k, v).unwrap();
     }
-    start(tag.into(), JsValue::UNDEFINED);
+    start(tag.into(), JsValue::UNDEFINED, JsValue::UNDEFINED);
 }
 
 #[wasm_bindgen_test]

@@ -125,9 +125,10 @@ export interface AffitorTracker {
    */
   signup(customerKey: AffitorCustomer, email?: string | null): Promise<AffitorResult>;
   /**
-   * As on the hosted tracker: resolves once the tracker runs. The tracker is already started
-   * (by its script tag, or the module's `init()`), so the options change nothing, nor does a
-   * second call.
+   * As on the hosted tracker: resolves once the tracker runs. Options given before it started
+   * apply over the script tag's attributes (a tag injected without them, as Google Tag Manager
+   * may); after the start, or naming another program id or API base than the tag, they change
+   * nothing and one console warning names them.
    */
   init(options?: AffitorInitOptions): Promise<void>;
   /** The click id this browser holds, or null. */
@@ -160,4 +161,5 @@ export interface AffitorTracker {
 export type AffitorQueueEntry =
   | [command: 'signup', customerKey: AffitorCustomer, email?: string | null]
   | [command: 'trackClick', url?: string, existingClickId?: string | null]
+  | [command: 'init', options: AffitorInitOptions];
   | [command: 'forget'];

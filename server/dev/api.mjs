@@ -89,7 +89,10 @@ export function createApi({ store, faults, sse, sleeper, log }) {
     } catch {
       throw new HttpError(400, 'affiliate_url is not a valid URL');
     }
-    const code = affiliateUrl.searchParams.get('aff');
+    // A hash-routed app's landing (`/#/signup?aff=X`) carries it in the fragment's query: the
+    // tracker sends the full URL (CONTRACT.md §5), as it does for any landing.
+    const hashQuery = affiliateUrl.hash.split('?')[1] || '';
+    const code = affiliateUrl.searchParams.get('aff') || new URLSearchParams(hashQuery).get('aff');
     if (!code) throw new HttpError(400, 'affiliate_url has no aff parameter');
     if (!PARTNER_CODE.test(code)) throw new HttpError(400, 'affiliate_url has an invalid aff parameter');
     // Rejected links are answered but not logged as events: the log holds accepted events only.

@@ -3,6 +3,7 @@
 
 pub mod cookies;
 pub mod jar;
+pub mod landing;
 pub mod rules;
 
 use crate::browser::timer::sleep;
@@ -14,12 +15,16 @@ use crate::state::{self, Local};
 use crate::text::cat;
 use alloc::string::String;
 use rules::Visit;
+use wasm_bindgen::JsValue;
 
 /// The window event dispatched once a click id is recorded (or adopted from another site).
 pub const CLICK_EVENT: &str = "affitor:click";
 
 /// Held while a click request is on its way: a signup waits for its click id.
 static IN_FLIGHT: Local<Gate> = Local(Gate::new());
+/// One click at a time (a landing, a navigation, `trackClick()`): each sees the cookies the one
+/// before it wrote, so a partner's second click sends nothing and the last click wins.
+static TURN: Local<Gate> = Local(Gate::new());
 
 pub fn in_flight() -> bool {
     IN_FLIGHT.is_held()
@@ -34,12 +39,30 @@ pub async fn settled() {
 /// already holds a click from that partner. `existing` replaces the stored click id as the
 /// `existing_click_id` the API is told about (`trackClick(url, existingClickId)`).
 pub async fn capture(url: String, existing: Option<String>) -> Outcome {
+    visit(url, existing, None, JsValue::UNDEFINED).await
+}
+
+/// [`capture`], with the referrer the landing was recorded with (`None`: this page's); closes
+/// the loader's `landing` record once done (see `landing`).
+async fn visit(
+    url: String,
+    existing: Option<String>,
+    referrer: Option<String>,
+    landing: JsValue,
+) -> Outcome {
+    let _close = landing::Close(landing);
     let Some(page) = state::page() else {
         return Outcome::failed(None, "the tracker has not started");
     };
     let Some(partner) = rules::aff_param(&url).map(page::decode) else {
         return Outcome::failed(None, "no aff parameter in the URL");
     };
+    // Signups from now on wait for this click's id (held before the first await).
+    let _in_flight = IN_FLIGHT.hold();
+    while TURN.is_held() {
+        TURN.open().await;
+    }
+    let _turn = TURN.hold();
     let held = cookies::click_id();
     if let Some(id) = held
         .clone()
@@ -51,9 +74,7 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
         );
         return Outcome::Clicked { click_id: id };
     }
-    // Signups from now on wait for this click's id (the gate is held before the first await).
-    let _in_flight = IN_FLIGHT.hold();
-    let body = visit_body(page, &url, existing.or(held).as_deref());
+    let body = visit_body(page, &url, existing.or(held).as_deref(), referrer);
     console::debug("sending click", &body.as_str().into());
     let api = cat(&[&page.config.api_base, "/api/v1/track/click"]);
     let mut tries = 0;
@@ -95,14 +116,20 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
 
 /// The click request's body for `url`. Not async: what it reads from the page is dropped
 /// before the request's first await, so the capture's future does not carry it.
-fn visit_body(page: &state::Page, url: &str, existing_click_id: Option<&str>) -> String {
+fn visit_body(
+    page: &state::Page,
+    url: &str,
+    existing_click_id: Option<&str>,
+    referrer: Option<String>,
+) -> String {
     let env = page::environment();
+    let referrer = referrer.unwrap_or(env.referrer);
     let size = |(w, h): (u32, u32)| rules::size(w as u64, h as u64);
     Visit {
         affiliate_url: url,
         page_url: &page::href(),
         page_title: &env.title,
-        referrer_url: &env.referrer,
+        referrer_url: &referrer,
         session_id: &page.session_id,
         user_agent: &env.user_agent,
         screen_resolution: &size(env.screen),

@@ -6,20 +6,35 @@ use crate::text::{self, cat};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The raw (still percent-encoded) value of the `aff` query parameter of `url`.
+/// The raw (still percent-encoded) value of the `aff` query parameter of `url`, or, when the
+/// query has none, of a hash route's query (`/#/signup?aff=X`): the click body's
+/// `affiliate_url` is the full URL, so a hash-routed app's partner link is a click too.
 pub fn aff_param(url: &str) -> Option<&str> {
-    query_param(url, "aff").filter(|v| !v.is_empty())
+    let (before_fragment, fragment) = text::split_once(url, b'#').unwrap_or((url, ""));
+    query_aff(before_fragment).or_else(|| query_aff(fragment))
+}
+
+/// Whether `url`'s `aff` is in its hash route only (said in debug mode).
+pub fn aff_in_hash(url: &str) -> bool {
+    query_aff(text::split(url, b'#').next().unwrap_or("")).is_none() && aff_param(url).is_some()
+}
+
+fn query_aff(s: &str) -> Option<&str> {
+    query_pairs(s).find_map(|(k, v)| (k == "aff" && !v.is_empty()).then_some(v))
 }
 
 /// The raw value of the first query parameter `name` of `url` (`""` for a bare `name`).
 pub fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
-    let before_fragment = text::split(url, b'#').next()?;
-    let (_, query) = text::split_once(before_fragment, b'?')?;
-    text::split(query, b'&').find_map(|pair| match text::split_once(pair, b'=') {
-        Some((k, v)) if k == name => Some(v),
-        None if pair == name => Some(""),
-        _ => None,
-    })
+    query_pairs(text::split(url, b'#').next()?).find_map(|(k, v)| (k == name).then_some(v))
+}
+
+/// The `key=value` pairs of the query of `s` (everything after its first `?`); a bare `key` has
+/// the value `""`.
+fn query_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
+    let query = text::split_once(s, b'?').map_or("", |(_, q)| q);
+    text::split(query, b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| text::split_once(pair, b'=').unwrap_or((pair, "")))
 }
 
 /// The click-id history with `id` added last (moved there if already in it), at most
@@ -41,9 +56,13 @@ pub fn push_history(history: &[String], id: &str) -> String {
 /// fragment and without any query parameter but `aff` (a reset token or an access token in the
 /// URL must not travel in every Cookie header for 60 days), at most [`LANDING_MAX`] bytes.
 pub fn landing_url(url: &str) -> String {
-    let base = text::split(text::split(url, b'#').next().unwrap_or(""), b'?')
-        .next()
-        .unwrap_or("");
+    // A hash route's address is the address: `https://s.example/#/signup`.
+    let (page, fragment) = text::split_once(url, b'#').unwrap_or((url, ""));
+    let base = if aff_in_hash(url) {
+        &url[..page.len() + 1 + text::split(fragment, b'?').next().unwrap_or("").len()]
+    } else {
+        text::split(page, b'?').next().unwrap_or("")
+    };
     let aff = aff_param(url).unwrap_or("");
     let aff = &aff[..floor(aff, 256)];
     let base = &base[..floor(base, LANDING_MAX - "?aff=".len() - aff.len())];
@@ -184,7 +203,13 @@ mod tests {
             aff_param("https://s.example/?x=1&aff=P%202&y=2#aff=no"),
             Some("P%202")
         );
-        assert_eq!(aff_param("https://s.example/#x?aff=no"), None);
+        assert_eq!(
+            aff_param("https://s.example/#/signup?aff=H1&x=2"),
+            Some("H1")
+        );
+        assert!(aff_in_hash("https://s.example/#/signup?aff=H1"));
+        assert!(!aff_in_hash("https://s.example/?aff=Q#/signup?aff=H1"));
+        assert_eq!(aff_param("https://s.example/#aff=no"), None);
         assert_eq!(aff_param("https://s.example/?affiliate=1&naff=2"), None);
         assert_eq!(aff_param("https://s.example/?aff="), None);
         assert_eq!(aff_param("https://s.example/"), None);
@@ -223,6 +248,10 @@ mod tests {
             kept.len()
         );
         assert_eq!(aff_param(&kept), Some("P"));
+        assert_eq!(
+            landing_url("https://s.example/#/signup?token=t&aff=H1"),
+            "https://s.example/#/signup?aff=H1"
+        );
     }
 
     #[test]

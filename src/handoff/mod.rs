@@ -10,17 +10,10 @@ use crate::click::cookies;
 use alloc::string::String;
 use rules::Adopt;
 
-/// The URL the document was navigated to, for adoption. One function, to be switched to the
-/// loader's landing record.
-fn landing() -> String {
-    page::href()
-}
-
-/// Takes on the click id a landing carries from another of the business's sites, and removes
-/// it from the address bar so it is not shared onward.
-pub fn adopt() {
-    let url = landing();
-    match rules::adopt(&url, cookies::click_id().as_deref()) {
+/// Takes on the click id a landing (`url`, as the loader recorded it) carries from another of
+/// the business's sites, and removes it from the address bar so it is not shared onward.
+pub fn adopt(url: &str) {
+    match rules::adopt(url, cookies::click_id().as_deref()) {
         Adopt::Nothing => return,
         Adopt::Junk => console::warn(
             "ignored the address's affitor_click_id: a click id is 1 to 128 of A-Z a-z 0-9 _ . -",
