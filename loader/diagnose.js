@@ -144,7 +144,7 @@ export async function diagnose(options, state) {
     const found = [];
     for (const script of document.scripts) {
       const src = script.src || '';
-      if (script === s.tag || script.type === 'module' || !src) continue;
+      if (script === s.script || script.type === 'module' || !src) continue;
       if (/affitor/i.test(src)) found.push(`another Affitor tag (${src}): a second copy changes nothing, and Affitor's hosted tracker records clicks and leads of its own; keep one tag`);
       else if (OTHER_TRACKERS.test(src)) found.push(`another affiliate tracker (${src}): check that each signup reaches Affitor too`);
     }

@@ -211,7 +211,7 @@ export function install(tag, version, files) {
   api.diagnose = async function (options) {
     try {
       return await (await files.diagnose()).diagnose(options, function () {
-        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), api: api };
+        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), script: tag, api: api };
       });
     } catch (e) {
       var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;

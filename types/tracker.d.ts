@@ -161,5 +161,5 @@ export interface AffitorTracker {
 export type AffitorQueueEntry =
   | [command: 'signup', customerKey: AffitorCustomer, email?: string | null]
   | [command: 'trackClick', url?: string, existingClickId?: string | null]
-  | [command: 'init', options: AffitorInitOptions];
+  | [command: 'init', options: AffitorInitOptions]
   | [command: 'forget'];
