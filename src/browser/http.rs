@@ -80,11 +80,16 @@ async fn send(url: &str, body: &str) -> Reply {
     }
 }
 
-/// Starts the POST: its promise, or `None` where `fetch` threw or returned no promise.
+/// Starts the POST: its promise, or `None` where `fetch` threw. Whatever a page's `fetch`
+/// returned is taken as the engine's own Promise takes it (`Promise.resolve`): a promise of
+/// zone.js, Bluebird or a subclass is followed, never dropped (which would resend the lead), and
+/// anything else settles as no answer.
 fn start(url: &str, body: &str) -> Option<Promise> {
     let body = JsString::from(body);
     let keepalive = body.length() <= KEEPALIVE_MAX;
-    fetch(url, &options(&body, keepalive)).ok()?.dyn_into().ok()
+    Some(Promise::resolve(
+        &fetch(url, &options(&body, keepalive)).ok()?,
+    ))
 }
 
 /// The request's options, on an object with no prototype: a page that sets, say,
