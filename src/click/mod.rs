@@ -34,9 +34,16 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
     let Some(page) = state::page() else {
         return Outcome::failed(None, "the tracker has not started");
     };
-    let Some(partner) = rules::aff_param(&url).map(page::decode) else {
+    let Some(raw) = rules::aff_param(&url) else {
         return Outcome::failed(None, "no aff parameter in the URL");
     };
+    if raw.len() > rules::AFF_MAX {
+        // Kept cut, it would not match the next page view's: that view would record it again.
+        let why = "aff is over 256 characters: no click recorded";
+        console::warn(why);
+        return Outcome::failed(None, why);
+    }
+    let partner = page::decode(raw);
     let held = cookies::click_id();
     if let Some(id) = held
         .clone()
@@ -56,7 +63,7 @@ pub async fn capture(url: String, existing: Option<String>) -> Outcome {
     let mut tries = 0;
     let reply = loop {
         tries += 1;
-        let reply = http::post(&api, &body).await;
+        let reply = http::post(&api, &body, true).await;
         if retry::verdict(reply.status) != Verdict::Retry || tries >= retry::MAX_ATTEMPTS {
             break reply;
         }

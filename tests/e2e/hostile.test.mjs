@@ -463,6 +463,19 @@ describe('junk sent, data exposed', () => {
     await page.context().close();
   });
 
+  it('a landing whose aff is 10 KB: one warning, no click request, and none on a second view', async () => {
+    const path = `/longaff?aff=${'p'.repeat(10_000)}`;
+    const page = await open(env, `${TIMINGS}${tag(env)}${READY}`, { path });
+    await waitReady(page);
+    await env.until(() => page.affitorLogs('warning').length > 0, 5000, 'the warning');
+    const again = await open(env, `${TIMINGS}${tag(env)}${READY}`, { path, context: page.context() });
+    await waitReady(again);
+    await sleep(500);
+    assert.equal((await env.requests('/api/v1/track/click')).filter((r) => r.method === 'POST').length, 0, 'no click request');
+    assert.equal(page.affitorLogs('warning').filter((l) => /aff/.test(l.text)).length, 1, JSON.stringify(page.logs));
+    await page.context().close();
+  });
+
   it('keys of only NBSP, BOM, U+2028, U+3000 are refused, never sent', async () => {
     const page = await open(env, `${WATCH}${TIMINGS}${tag(env)}${READY}`);
     await waitReady(page);
