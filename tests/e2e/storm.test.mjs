@@ -7,13 +7,14 @@
 //
 //   node --test --test-concurrency=1 tests/e2e/storm.test.mjs
 //   AFFITOR_STORM_LOADS=300 node --test tests/e2e/storm.test.mjs   (the storm)
+//   AFFITOR_STORM_STALL_MS=0 …                                    (an API answering at once)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setup, tag } from './harness.mjs';
 
 const LOADS = Number(process.env.AFFITOR_STORM_LOADS) || 150;
 const GAP_MS = 80;
-const STALL_MS = 200;
+const STALL_MS = Number(process.env.AFFITOR_STORM_STALL_MS ?? 200);
 const BOUND = 100; // README "What it keeps in the browser"
 
 let env;
