@@ -52,6 +52,11 @@ export function settings(options, tag) {
 }
 // An 8-byte empty module: compiling it throws where WebAssembly may not run.
 var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
+// The engine's own Promise: an async function's result is one whatever window.Promise is (zone.js,
+// Bluebird, a subclass). The tracker's promises are made with it, and awaited rather than given
+// to a `then` the page may have replaced.
+var P = (async function () {})().constructor;
+var defineProperty = Object.defineProperty;
 
 /** The tracker this page runs (from the tag or the module), or undefined. */
 export function installed() {
@@ -66,7 +71,18 @@ function read(o, key) {
 }
 
 function notLoaded() {
-  return { ok: false, error: 'tracker not loaded' };
+  return inert({ ok: false, error: 'tracker not loaded' });
+}
+
+// A promise resolved with an object calls the object's `then`, its prototype's included: on a
+// page that polluted Object.prototype.then, ready and every signup() would wait for the page's
+// `then` (forever, if it never calls back). What the tracker resolves a promise with has a `then`
+// of its own, undefined and not enumerable (JSON, Object.keys and spreads do not show it).
+function inert(o) {
+  try {
+    defineProperty(o, 'then', { __proto__: null, value: undefined });
+  } catch (e) {}
+  return o;
 }
 
 // A plain copy of window.affitorQueue's entries (each entry's items copied too), so that a
@@ -172,7 +188,7 @@ export function install(tag, version, files) {
   // still kept: a tracker that arrives late runs them, or the next page view does (see keep).
   function early(method) {
     return function (a, b) {
-      return new Promise(function (resolve) {
+      return new P(function (resolve) {
         calls[calls.length] = [method, a, b, resolve];
         if (gaveUp) resolve(notLoaded());
       });
@@ -194,13 +210,17 @@ export function install(tag, version, files) {
       return { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
     }
   };
-  api.ready = new Promise(function (resolve) {
-    ready = resolve;
+  api.ready = new P(function (resolve) {
+    ready = function () {
+      resolve(inert(api));
+    };
   });
   // The hosted tracker's init(options): before the start its options apply over the tag's
   // attributes. After the start, or naming another program id or API base than the tag (or an
   // earlier init) does, it changes nothing, and configure() says so.
-  var started = api.ready.then(function () {});
+  var started = (async function () {
+    await api.ready;
+  })();
   api.init = function (o) {
     configure(o);
     if (waiting) go(waiting);
@@ -370,7 +390,9 @@ export function install(tag, version, files) {
   // Calls into the tracker: it resolves `resolve` (never rejects), and never throws into the page.
   function call(f, a, b, resolve) {
     try {
-      f(a, b, resolve);
+      f(a, b, function (r) {
+        resolve(inert(r));
+      });
     } catch (e) {
       console.error('[Affitor]', e);
       resolve({ ok: false, error: 'internal error' });
@@ -456,18 +478,18 @@ export function install(tag, version, files) {
     }
 
     api.signup = function (a, b) {
-      return new Promise(function (resolve) {
+      return new P(function (resolve) {
         call(m.signup, a, b, resolve);
       });
     };
     api.trackClick = function (a, b) {
-      return new Promise(function (resolve) {
+      return new P(function (resolve) {
         call(m.trackClick, a, b, resolve);
       });
     };
     api.forget = function () {
       forgotten = true;
-      return new Promise(function (resolve) {
+      return new P(function (resolve) {
         call(m.forget, 0, 0, resolve);
       });
     };
@@ -477,7 +499,7 @@ export function install(tag, version, files) {
     api.getData = safe(m.getData, api.getData);
     for (var i = 0; i < calls.length; i++) call(m[calls[i][0]], calls[i][1], calls[i][2], calls[i][3]);
     calls = [];
-    ready(api);
+    ready();
   }
 
   // The tracker, once it waited for init() or the load event.
@@ -496,7 +518,7 @@ export function install(tag, version, files) {
     if (e === undefined) console.error(message);
     else console.error(message, e); // as an argument: whatever was thrown, logging cannot throw
     for (var i = 0; i < calls.length; i++) calls[i][3](notLoaded());
-    ready(api);
+    ready();
   }
 
   var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
@@ -510,22 +532,23 @@ export function install(tag, version, files) {
   // Imports nothing more on the normal path: the glue is here, and the wasm (its fetch started
   // above) streams in while it compiles. Where WebAssembly may not run, or the wasm does not
   // start, the JavaScript build takes over.
-  var loading = refused ? Promise.reject(refused) : start(files.glue, { module_or_path: wasm });
-  loading
-    .catch(function (e) {
+  (async function () {
+    try {
+      if (refused) throw refused;
+      await start(files.glue, { module_or_path: wasm });
+    } catch (e) {
       if (e !== refused) console.warn('[Affitor] the WebAssembly tracker could not start, so its JavaScript build takes over:', e);
-      return files.fallback().then(function (m) {
-        return start(m);
-      });
-    })
-    .catch(function (e) {
-      giveUp('[Affitor] the tracker could not load:', e);
-    });
+      try {
+        await start(await files.fallback());
+      } catch (e2) {
+        giveUp('[Affitor] the tracker could not load:', e2);
+      }
+    }
+  })();
 
-  function start(m, init) {
-    return m.default(init).then(function () {
-      run(m);
-    });
+  async function start(m, init) {
+    await m.default(init);
+    run(m);
   }
   return api;
 }
@@ -536,7 +559,7 @@ function fetchWasm(url) {
   try {
     return fetch(url);
   } catch (e) {
-    return Promise.reject(e);
+    return P.reject(e);
   }
 }
 
@@ -545,9 +568,9 @@ function fetchWasm(url) {
 // pages each, bench/first-lock.mjs). A lead takes two locks before it leaves: asking for the
 // list of locks now, while the wasm downloads, takes that wait off its way. Nothing is held or
 // changed.
-function warmLocks() {
+async function warmLocks() {
   try {
-    navigator.locks.query().then(null, function () {});
+    await navigator.locks.query();
   } catch (e) {}
 }
 

@@ -24,6 +24,9 @@ const VERSION = '0.1.0';
 
 const NO_DATA = { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
 
+// The engine's own Promise: a page's zone.js, Bluebird or subclass may have replaced the global.
+const Native = (async () => {})().constructor;
+
 const inBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
 /** The running tracker's `window.affitor` (from init() or the script tag), if there is one. */
@@ -43,7 +46,7 @@ let onStarted;
  * tag already runs the tracker, that one is used, and the options apply as its `init()`'s do.
  */
 export function init(options = {}) {
-  if (!inBrowser()) return Promise.resolve();
+  if (!inBrowser()) return Native.resolve();
   if (!started) {
     // A tracker already there (the script tag's) takes the options as its init() does.
     const running = tracker();
@@ -51,7 +54,7 @@ export function init(options = {}) {
     const api = running || install(options || {});
     for (const [call, args, resolve] of early) resolve(call(...args));
     early = [];
-    started = Promise.resolve(api.ready).then(() => undefined);
+    started = Native.resolve(api.ready).then(() => undefined);
     if (onStarted) onStarted(started);
   } else if (tracker()) {
     // Started already: the same options again change nothing; others are named in a warning.
@@ -69,8 +72,8 @@ export function init(options = {}) {
 export function signup(customerKey, email) {
   const api = tracker();
   if (api) return api.signup(customerKey, email);
-  if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
-  return new Promise((resolve) => early.push([signup, [customerKey, email], resolve]));
+  if (!inBrowser()) return Native.resolve({ ok: false, error: 'not in a browser' });
+  return new Native((resolve) => early.push([signup, [customerKey, email], resolve]));
 }
 
 /**
@@ -82,8 +85,8 @@ export function signup(customerKey, email) {
 export function trackClick(url, existingClickId) {
   const api = tracker();
   if (api) return api.trackClick(url, existingClickId);
-  if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
-  return new Promise((resolve) => early.push([trackClick, [url, existingClickId], resolve]));
+  if (!inBrowser()) return Native.resolve({ ok: false, error: 'not in a browser' });
+  return new Native((resolve) => early.push([trackClick, [url, existingClickId], resolve]));
 }
 
 /**
@@ -94,8 +97,8 @@ export function trackClick(url, existingClickId) {
 export function forget() {
   const api = tracker();
   if (api) return api.forget();
-  if (!inBrowser()) return Promise.resolve({ ok: false, error: 'not in a browser' });
-  return new Promise((resolve) => early.push([forget, [], resolve]));
+  if (!inBrowser()) return Native.resolve({ ok: false, error: 'not in a browser' });
+  return new Native((resolve) => early.push([forget, [], resolve]));
 }
 
 /** The click id this browser holds, or null (before the tracker runs, and on a server). */
@@ -119,7 +122,6 @@ export function getData() {
 export async function diagnose(options) {
   if (!inBrowser()) return notRunning('not in a browser: diagnose() checks a page', false);
   if (!tracker()) {
-    const Native = (async () => {})().constructor;
     await new Native((resolve) => {
       setTimeout(resolve, DIAGNOSE_WAIT_MS);
       Native.resolve(ready()).then(resolve, resolve);
@@ -139,12 +141,12 @@ function notRunning(message, log = true) {
 
 /** Resolves once the tracker runs (after init(), or the script tag's); at once on a server. */
 export function ready() {
-  if (!inBrowser()) return Promise.resolve();
+  if (!inBrowser()) return Native.resolve();
   if (started) return started;
   const api = tracker();
-  if (api) return Promise.resolve(api.ready).then(() => undefined);
+  if (api) return Native.resolve(api.ready).then(() => undefined);
   if (!whenStarted) {
-    whenStarted = new Promise((resolve) => {
+    whenStarted = new Native((resolve) => {
       onStarted = resolve;
     });
   }

@@ -93,7 +93,7 @@ function initJs() {
     return wasm;
 }
 async function initJsAsync() {
-    return initJs();
+    initJs(); // resolves with nothing: wasm2js's exports are a plain object, a thenable where a page polluted Object.prototype.then
 }
 export { initJs as initSync, initJsAsync as default };
 `, "glue's export of its init functions");

@@ -14,7 +14,41 @@ export function hardenGlue(glue) {
     if (!glue.includes(from)) throw new Error(`[build] the wasm-bindgen glue changed: no ${JSON.stringify(from)}`);
     glue = glue.replace(from, () => to);
   }
-  return glue;
+  return ownPromise(glue);
+}
+
+// The glue takes `Promise` and `queueMicrotask` from the page when it calls them, and settles
+// every promise with `p.then(…)`: on a page running zone.js (Angular), Bluebird or a subclass of
+// Promise as `window.Promise`, `fetch()`'s native promise failed the glue's `instanceof Promise`,
+// so the tracker never read the API's answer and sent each lead again. Rewritten to the engine's
+// own %Promise% (an async function's result is always one, whatever `window.Promise` is),
+// captured when the glue is evaluated; `then` and the futures runtime's microtasks go through
+// `await` in an async function, which calls no `then` of the page's for a native promise (and
+// calls a foreign thenable's `then` once, its answer settling our promise once). The build
+// fails if anything of the page's Promise is left.
+const OWN_PROMISE = `const $P = (async () => {})().constructor;
+async function $then(p, f, r) { let v; try { v = await p; } catch (e) { return r && r(e); } return f && f(v); }
+async function $queueMicrotask(f) { await 0; f(); }
+`;
+
+export function ownPromise(glue) {
+  const swaps = [
+    [/\bnew Promise\(/g, 'new $P('],
+    [/\bPromise\.resolve\(/g, '$P.resolve('],
+    [/ instanceof Promise\b/g, ' instanceof $P'],
+    [/\bgetObject\(arg0\)\.then\(/g, '$then(getObject(arg0), '],
+    [/\bgetObject\(arg0\)\.catch\(/g, '$then(getObject(arg0), 0, '],
+    // The futures runtime asks the global object whether it has queueMicrotask, then calls it.
+    [/\bgetObject\(arg0\)\.queueMicrotask\b/g, '$queueMicrotask'],
+    [/(^|[^.\w$])queueMicrotask\(/gm, '$1$queueMicrotask('],
+    // wasm-bindgen's init: a failed start may be retried.
+    ['__wbg_init_promise.catch(() => {', '$then(__wbg_init_promise, 0, () => {'],
+  ];
+  for (const [from, to] of swaps) glue = glue.replaceAll(from, to);
+  const code = glue.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''); // comments name types
+  const left = code.match(/(?<![\w$])Promise(?![\w$])|\.(then|catch|finally)\(|(?<![\w$])queueMicrotask(?![\w$])/);
+  if (left) throw new Error(`[build] the wasm-bindgen glue still uses the page's Promise: ${left[0]}`);
+  return OWN_PROMISE + glue;
 }
 
 // wasm-bindgen's init also takes the wasm as a bare URL, Request or module (with a warning
@@ -36,6 +70,41 @@ export function trimGlue(glue) {
     }`, ''],
   ];
   for (const [from, to] of cuts) {
+    if (!glue.includes(from)) throw new Error(`[build] the wasm-bindgen glue changed: no ${JSON.stringify(from.slice(0, 60))}…`);
+    glue = glue.replace(from, () => to);
+  }
+  return glue;
+}
+
+// A promise resolved with an object calls that object's `then`, if it has one: on a page that
+// polluted Object.prototype.then, the `{ module, instance }` that instantiateStreaming and the
+// glue's __wbg_load resolve with is such a thenable, and the tracker never started. Here the wasm
+// is compiled (a WebAssembly.Module) and instantiated from that Module (a WebAssembly.Instance),
+// neither of them a plain object, and __wbg_load finishes the start itself, resolving with the
+// module's exports (an object without a prototype). The same work as instantiateStreaming.
+export function startWithoutThenables(glue) {
+  const swaps = [
+    ['                return await WebAssembly.instantiateStreaming(module, imports);',
+      '                return __wbg_finalize_init(await WebAssembly.instantiate(module = await WebAssembly.compileStreaming(module), imports), module);'],
+    [`        const bytes = await module.arrayBuffer();
+        return await WebAssembly.instantiate(bytes, imports);`,
+    '        return __wbg_finalize_init(await WebAssembly.instantiate(module = await WebAssembly.compile(await module.arrayBuffer()), imports), module);'],
+    [`        const instance = await WebAssembly.instantiate(module, imports);
+
+        if (instance instanceof WebAssembly.Instance) {
+            return { instance, module };
+        } else {
+            return instance;
+        }`,
+    // Whatever else the page's fetch() resolved with: instantiate() refuses it, and the
+    // JavaScript build takes over.
+    '        return __wbg_finalize_init(await WebAssembly.instantiate(module, imports), module);'],
+    ["if (typeof WebAssembly.instantiateStreaming === 'function') {", "if (typeof WebAssembly.compileStreaming === 'function') {"],
+    [`    const { instance, module } = await __wbg_load(await module_or_path, imports);
+
+    return __wbg_finalize_init(instance, module);`, '    return __wbg_load(await module_or_path, imports);'],
+  ];
+  for (const [from, to] of swaps) {
     if (!glue.includes(from)) throw new Error(`[build] the wasm-bindgen glue changed: no ${JSON.stringify(from.slice(0, 60))}…`);
     glue = glue.replace(from, () => to);
   }

@@ -2,7 +2,9 @@
 //! after `signup()` does not cancel them), and `sendBeacon` where there is no keepalive.
 
 use super::{js, timer};
+use crate::state::Local;
 use alloc::string::String;
+use core::cell::Cell;
 use js_sys::{JsString, Object, Promise};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -50,15 +52,16 @@ const REQUEST_TIMEOUT_MS: u32 = 30_000;
 /// keepalive bodies over 64 KiB; such a (very rare) body goes out without it.
 const KEEPALIVE_MAX: u32 = 20_000;
 
-/// POSTs the JSON `body` to `url`.
-pub async fn post(url: &str, body: &str) -> Reply {
-    timer::within(REQUEST_TIMEOUT_MS, send(url, body))
+/// POSTs the JSON `body` to `url`. `cookies`: whether the request carries the page's cookies
+/// to its own origin (see [`options`]).
+pub async fn post(url: &str, body: &str, cookies: bool) -> Reply {
+    timer::within(REQUEST_TIMEOUT_MS, send(url, body, cookies))
         .await
         .unwrap_or(Reply::NONE)
 }
 
-async fn send(url: &str, body: &str) -> Reply {
-    let Some(promise) = start(url, body) else {
+async fn send(url: &str, body: &str, cookies: bool) -> Reply {
+    let Some((promise, _charge)) = start(url, body, cookies) else {
         return Reply::NONE;
     };
     let Some(resp) = JsFuture::from(promise)
@@ -80,16 +83,40 @@ async fn send(url: &str, body: &str) -> Reply {
     }
 }
 
-/// Starts the POST: its promise, or `None` where `fetch` threw or returned no promise.
-fn start(url: &str, body: &str) -> Option<Promise> {
+/// Starts the POST: its promise, or `None` where `fetch` threw. Whatever a page's `fetch`
+/// returned is taken as the engine's own Promise takes it (`Promise.resolve`): a promise of
+/// zone.js, Bluebird or a subclass is followed, never dropped (which would resend the lead), and
+/// anything else settles as no answer.
+fn start(url: &str, body: &str, cookies: bool) -> Option<(Promise, Charge)> {
     let body = JsString::from(body);
-    let keepalive = body.length() <= KEEPALIVE_MAX;
-    fetch(url, &options(&body, keepalive)).ok()?.dyn_into().ok()
+    let n = body.length();
+    // Chromium refuses a keepalive request beyond 64 KiB of keepalive bodies in flight: a burst
+    // of signups then failed as if the API could not be reached. Beyond the budget a request
+    // goes without keepalive (if its page goes first, the outbox has it sent again).
+    let keepalive = n <= KEEPALIVE_MAX && KEEPALIVE_IN_FLIGHT.get() + n <= KEEPALIVE_BUDGET;
+    let charge = Charge(if keepalive { n } else { 0 });
+    KEEPALIVE_IN_FLIGHT.set(KEEPALIVE_IN_FLIGHT.get() + charge.0);
+    let sent = fetch(url, &options(&body, keepalive, cookies)).ok()?;
+    Some((Promise::resolve(&sent), charge))
+}
+
+/// UTF-16 units of keepalive bodies this page has in flight, and the most it lets be (up to
+/// 48 KB of UTF-8).
+static KEEPALIVE_IN_FLIGHT: Local<Cell<u32>> = Local(Cell::new(0));
+const KEEPALIVE_BUDGET: u32 = 16_000;
+
+/// A request's share of [`KEEPALIVE_IN_FLIGHT`], given back when it has its answer (or none).
+struct Charge(u32);
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        KEEPALIVE_IN_FLIGHT.set(KEEPALIVE_IN_FLIGHT.get().saturating_sub(self.0));
+    }
 }
 
 /// The request's options, on an object with no prototype: a page that sets, say,
 /// `Object.prototype.mode = 'no-cors'` must not change how the tracker's requests go out.
-fn options(body: &JsString, keepalive: bool) -> Object {
+fn options(body: &JsString, keepalive: bool, cookies: bool) -> Object {
     let bare = || Object::create(JsValue::NULL.unchecked_ref());
     let headers = bare();
     js::set(&headers, "Content-Type", &"application/json".into());
@@ -97,10 +124,11 @@ fn options(body: &JsString, keepalive: bool) -> Object {
     for (k, v) in [
         ("method", "POST"),
         ("mode", "cors"),
-        // No cookies to another origin. To the site's own (a first-party endpoint), they are
-        // sent, and its `Set-Cookie` is kept: that is how the click cookies get the program's
-        // lifetime (`affitor-tracker/server` drops the visitor's Cookie before forwarding).
-        ("credentials", "same-origin"),
+        // The click, to a first-party endpoint (the site's own origin), needs its `Set-Cookie`
+        // kept: that is how the click cookies get the program's lifetime ('same-origin' sends no
+        // cookie to another origin). The lead needs no cookie anywhere: 'omit' keeps the site's
+        // session cookie off it, first-party or not.
+        ("credentials", if cookies { "same-origin" } else { "omit" }),
         ("cache", "no-store"),
         ("redirect", "follow"),
         ("referrerPolicy", "strict-origin-when-cross-origin"),
@@ -116,9 +144,10 @@ fn options(body: &JsString, keepalive: bool) -> Object {
 /// POSTs `body` now, without waiting for the answer: for a page that is going, where the
 /// request must leave before the page does (not on a later task). Its rejection is handled.
 pub fn fire(url: &str, body: &str) {
-    if let Some(sent) = start(url, body) {
+    if let Some((sent, charge)) = start(url, body, false) {
         super::spawn_local(async move {
             let _ = JsFuture::from(sent).await;
+            drop(charge);
         });
     }
 }
@@ -130,7 +159,8 @@ pub fn keepalive_supported() -> bool {
 }
 
 /// Queues `body` with `navigator.sendBeacon`, for a page going away in a browser without
-/// keepalive. A string body goes as `text/plain`, which needs no CORS preflight (an unloading
+/// keepalive. A beacon always carries the page's cookies to the site's own origin (it has no
+/// `credentials` option). A string body goes as `text/plain`, which needs no CORS preflight (an unloading
 /// page cannot complete one: a JSON-typed beacon is silently lost). Its answer is never seen.
 pub fn beacon(url: &str, body: &str) -> bool {
     send_beacon(url, body).unwrap_or(false)

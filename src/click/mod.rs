@@ -54,9 +54,16 @@ async fn visit(
     let Some(page) = state::page() else {
         return Outcome::failed(None, "the tracker has not started");
     };
-    let Some(partner) = rules::aff_param(&url).map(page::decode) else {
+    let Some(raw) = rules::aff_param(&url) else {
         return Outcome::failed(None, "no aff parameter in the URL");
     };
+    if raw.len() > rules::AFF_MAX {
+        // Kept cut, it would not match the next page view's: that view would record it again.
+        let why = "aff is over 256 characters: no click recorded";
+        console::warn(why);
+        return Outcome::failed(None, why);
+    }
+    let partner = page::decode(raw);
     // Signups from now on wait for this click's id (held before the first await).
     let _in_flight = IN_FLIGHT.hold();
     while TURN.is_held() {
@@ -80,7 +87,7 @@ async fn visit(
     let mut tries = 0;
     let reply = loop {
         tries += 1;
-        let reply = http::post(&api, &body).await;
+        let reply = http::post(&api, &body, true).await;
         if retry::verdict(reply.status) != Verdict::Retry || tries >= retry::MAX_ATTEMPTS {
             break reply;
         }

@@ -64,12 +64,15 @@ pub fn landing_url(url: &str) -> String {
         text::split(page, b'?').next().unwrap_or("")
     };
     let aff = aff_param(url).unwrap_or("");
-    let aff = &aff[..floor(aff, 256)];
+    let aff = &aff[..floor(aff, AFF_MAX)];
     let base = &base[..floor(base, LANDING_MAX - "?aff=".len() - aff.len())];
     cat(&[base, "?aff=", aff])
 }
 
 pub const LANDING_MAX: usize = 1024;
+/// The longest `aff` value (as in the URL, percent-encoded) a click is recorded for: the landing
+/// cookie keeps it whole, so the next page view knows this partner's click is recorded.
+pub const AFF_MAX: usize = 256;
 
 /// The largest char boundary of `s` at or below `max`.
 fn floor(s: &str, max: usize) -> usize {

@@ -28,6 +28,16 @@ const REFLUSH_WITHIN_MS: f64 = 60_000.0;
 
 /// The entries this page is sending right now: a flush never takes them a second time.
 static SENDING: Local<RefCell<Vec<String>>> = Local(RefCell::new(Vec::new()));
+/// How long after a page has gone the answer to a lead it left on the wire (or as a beacon) is
+/// expected: another page sends it again only then (the API's "already recorded" then closes it),
+/// instead of after a whole lease. An outbox that keeps a storm of page loads' leads for this long
+/// rather than a lease stays small.
+const ANSWER_EXPECTED_MS: u32 = 3_000;
+/// A lead that left the browser this many times with a page that went (each time a request the
+/// browser carries on without the page: keepalive, or a beacon), and whose answer no page saw,
+/// counts as delivered: in a storm of short page views no page lives to see an answer, and
+/// sending it on and on would only fill the outbox up to its bound, and then refuse new leads.
+const UNSEEN_MAX: u32 = 2;
 static REFLUSH: Local<Cell<bool>> = Local(Cell::new(false));
 /// Leads accepted by this page and not yet in the outbox (waiting for its lock): a page that
 /// goes meanwhile writes them there itself.
@@ -118,6 +128,11 @@ pub async fn accept(page: &Page, entry: Entry, who: Who) -> Accepted {
             accepted = Accepted::Duplicate;
             return false;
         }
+        if !outbox::has_room(entries) {
+            // The bound says no to this new lead, never to one the outbox holds.
+            accepted = Accepted::Full;
+            return false;
+        }
         // A lead made on the landing page waits for its click id (`send`).
         let first = (!click::in_flight()).then(|| claim(&mut e, page, now));
         accepted = Accepted::New(e.id.clone(), first);
@@ -141,6 +156,8 @@ pub enum Accepted {
     Duplicate,
     /// The page went before the outbox lock was granted: `release` sent the lead.
     Released,
+    /// The outbox holds [`outbox::MAX_ENTRIES`] leads already: this one was not kept.
+    Full,
 }
 
 /// One attempt this page has claimed: its body, the lead's fingerprint, the attempts so far.
@@ -213,7 +230,7 @@ pub async fn send(page: &'static Page, id: String, mut first: Option<Attempt>) -
         }
         tries += 1;
         console::debug("sending lead", &body.as_str().into());
-        let reply = http::post(&url, &body).await;
+        let reply = http::post(&url, &body, false).await;
         let status = reply.status;
         let outcome = match retry::verdict(status) {
             Verdict::Delivered => Outcome::accepted(&reply),
@@ -374,12 +391,17 @@ pub fn release(page: &Page) {
         .try_borrow_mut()
         .map(|mut a| core::mem::take(&mut *a));
     let mut accepting = accepting.unwrap_or_default();
+    let expected = now + page.timings.lease_ms.min(ANSWER_EXPECTED_MS) as f64;
     outbox::change(now, &mut |entries| {
         let mut changed = !accepting.is_empty();
         entries.append(&mut accepting);
         for e in entries.iter_mut().filter(|e| e.owner == page.session_id) {
             if !e.waiting && keepalive {
-                continue; // in flight, with keepalive: it carries on without the page
+                // In flight, with keepalive: it carries on without the page.
+                e.lease = e.lease.min(expected);
+                e.unseen += 1;
+                changed = true;
+                continue;
             }
             if e.attempts > 0 && keepalive {
                 // Waiting for a retry: the next page view sends it at once.
@@ -397,10 +419,18 @@ pub fn release(page: &Page) {
                 }
                 http::fire(&url, &body);
             }
-            e.hold(&page.session_id, now + page.timings.lease_ms as f64);
+            e.hold(&page.session_id, expected);
             e.attempts += 1;
+            e.unseen += 1;
             changed = true;
         }
+        entries.retain(|e| {
+            let gone = e.owner == page.session_id && e.unseen >= UNSEEN_MAX;
+            if gone {
+                dedupe::sent(&e.fp, now);
+            }
+            !gone
+        });
         changed
     });
 }

@@ -99,6 +99,11 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
             return Outcome::Duplicate;
         }
         delivery::Accepted::Released => return Outcome::Queued,
+        delivery::Accepted::Full => {
+            let why = "the outbox already holds 100 leads (its bound): no lead was sent";
+            console::error(why);
+            return Outcome::failed(None, why);
+        }
     };
     // The lead is in the outbox: from here on it is sent, whether or not this caller waits.
     let (answer, outcome) = oneshot();

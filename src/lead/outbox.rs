@@ -19,8 +19,9 @@ use wasm_bindgen::JsValue;
 pub const KEY: &str = "affitor_outbox";
 /// An entry older than this is dropped: the lead is stale, and the email in it should go.
 pub const MAX_AGE_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
-/// Entries no page holds are dropped, oldest first, beyond this many. Held ones never are.
-pub const MAX_IDLE: usize = 100;
+/// The most leads the outbox holds. A signup beyond it is refused; a lead the outbox holds is
+/// never dropped to make room (only once [`MAX_AGE_MS`] old).
+pub const MAX_ENTRIES: usize = 100;
 
 #[derive(Debug, PartialEq)]
 pub struct Entry {
@@ -38,6 +39,9 @@ pub struct Entry {
     pub lease: f64,
     /// Waiting for a retry timer, rather than in flight.
     pub waiting: bool,
+    /// Sends that left with their page (on the wire with keepalive, or as a beacon), whose
+    /// answer no page saw.
+    pub unseen: u32,
     /// The lead's click id, if it had one when it was made.
     pub click: Option<String>,
     /// Its click-id history, as a JSON array.
@@ -57,6 +61,7 @@ impl Entry {
             lease,
             // Not in flight until its first attempt: a page that goes before that hands it on.
             waiting: true,
+            unseen: 0,
             click: lead.click_id.clone(),
             ids: super::body::ids(&lead.click_ids),
             rest: lead.rest(),
@@ -101,6 +106,7 @@ impl Entry {
             .str("owner", &self.owner)
             .num("lease", self.lease as u64)
             .bool("waiting", self.waiting)
+            .num("unseen", self.unseen as u64)
             .opt_str("click", self.click.as_deref())
             .str("ids", &self.ids)
             .str("rest", &self.rest)
@@ -118,6 +124,7 @@ impl Entry {
             owner: text("owner")?,
             lease: number("lease")?,
             waiting: js::get(v, "waiting").as_bool()?,
+            unseen: number("unseen").unwrap_or(0.0) as u32,
             click: text("click"),
             // Spliced into the body as they are: they must look like what `Lead` writes.
             ids: text("ids").filter(|i| i.starts_with('[') && i.ends_with(']'))?,
@@ -127,19 +134,15 @@ impl Entry {
     }
 }
 
-/// What the outbox keeps of `entries` at `now`: none too old, and at most [`MAX_IDLE`] that no
-/// page holds (the oldest go first). Entries come oldest first.
+/// Whether a new lead may join `entries`.
+pub fn has_room(entries: &[Entry]) -> bool {
+    entries.len() < MAX_ENTRIES
+}
+
+/// What the outbox keeps of `entries` at `now`: none too old. Entries come oldest first.
 pub fn trim(entries: &mut Vec<Entry>, now: f64) -> usize {
     let before = entries.len();
     entries.retain(|e| now - e.created < MAX_AGE_MS);
-    let mut idle = entries.iter().filter(|e| e.lease <= now).count();
-    entries.retain(|e| {
-        let drop = idle > MAX_IDLE && e.lease <= now;
-        if drop {
-            idle -= 1;
-        }
-        !drop
-    });
     before - entries.len()
 }
 
@@ -162,9 +165,7 @@ pub fn change(now: f64, f: &mut dyn FnMut(&mut Vec<Entry>) -> bool) {
     if !f(&mut entries) {
         return;
     }
-    if trim(&mut entries, now) > 0 {
-        crate::browser::console::warn("the outbox is full: dropped the oldest unsent leads");
-    }
+    trim(&mut entries, now);
     let mut text = String::from("[");
     for (i, e) in entries.iter().enumerate() {
         if i > 0 {
@@ -220,6 +221,7 @@ mod tests {
             owner: String::from(if lease > 0.0 { "s" } else { "" }),
             lease,
             waiting: false,
+            unseen: 0,
             click: None,
             ids: "[]".into(),
             rest: "\"customer_key\":\"k\"}".into(),
@@ -257,21 +259,16 @@ mod tests {
     }
 
     #[test]
-    fn trimming_never_drops_a_held_entry() {
+    fn no_lead_is_dropped_for_room_only_for_age() {
         let now = 10_000.0;
-        // 130 entries: the 30 newest held (in flight or waiting for a retry), 100 idle.
+        // 130 entries, held or not: the bound refuses new leads, it never drops one held.
         let mut all: Vec<Entry> = (0..130)
             .map(|n| entry(n, if n >= 100 { now + 1.0 } else { 0.0 }))
             .collect();
-        assert_eq!(
-            trim(&mut all, now),
-            0,
-            "at most MAX_IDLE idle ones: all kept"
-        );
-        all.insert(0, entry(500, 0.0));
-        assert_eq!(trim(&mut all, now), 1);
+        assert_eq!(trim(&mut all, now), 0);
         assert_eq!(all.len(), 130);
-        assert!(all.iter().filter(|e| e.lease > now).count() == 30);
+        assert!(!has_room(&all));
+        assert!(has_room(&all[..MAX_ENTRIES - 1]));
         let mut old = alloc::vec![entry(1, 0.0)];
         assert_eq!(trim(&mut old, 1001.0 + MAX_AGE_MS), 1, "too old");
     }

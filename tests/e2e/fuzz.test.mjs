@@ -39,7 +39,7 @@ after(() => env?.close());
  * `batch(n, phase, deadlineMs)` makes n random calls and resolves a summary once every promise
  * has settled (or its deadline passed).
  */
-function fuzzKit(seed) {
+function fuzzKit(seed, mix) {
   let s = seed >>> 0;
   // mulberry32
   const rnd = () => {
@@ -152,11 +152,12 @@ function fuzzKit(seed) {
     return v;
   };
   const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:[^\ud800-\udbff]|^)[\udc00-\udfff]/;
-  const entry = (phase, keys, maybe) => {
-    if (chance(0.05)) {
+  const entry = (phase, keys, maybe, queued) => {
+    if (chance(mix.entry)) {
       const [k, key] = signupArg(phase, true);
       // Queued: no result says whether a key with an unpaired surrogate was taken.
       (LONE.test(key) ? maybe : keys).push(key);
+      queued.push(key);
       return chance(0.5) ? ['signup', k, email()] : ['signup', k];
     }
     switch (int(10)) {
@@ -181,9 +182,10 @@ function fuzzKit(seed) {
   };
 
   function batch(n, phase, deadlineMs, only) {
-    const rec = { calls: 0, syncThrows: [], nSyncThrows: 0, notPromise: 0, unsettled: 0, rejections: [], bad: [], nBad: 0, keys: [] };
+    const rec = { calls: 0, syncThrows: [], nSyncThrows: 0, notPromise: 0, unsettled: 0, rejections: [], bad: [], nBad: 0, keys: [], refused: [] };
     const keys = [];
     const maybe = [];
+    const queued = [];
     const pending = [];
     const api = window.affitor;
     const settle = (what, p, check) => {
@@ -230,7 +232,7 @@ function fuzzKit(seed) {
       try {
         if (r < 0.45) {
           what = 'signup';
-          const usable = chance(0.04);
+          const usable = chance(mix.signup);
           const [a0, key] = signupArg(phase, usable);
           const args = [a0];
           const extra = int(4);
@@ -239,6 +241,11 @@ function fuzzKit(seed) {
           const lone = key !== null && LONE.test(key);
           if (key !== null && !lone) keys.push(key);
           settle(what, api.signup(...args), (v) => {
+            // The outbox's bound may say no to a new lead, naming itself: that lead is not accepted.
+            if (key !== null && isResult(v) && v.ok === false && /outbox already holds/.test(v.error)) {
+              rec.refused.push(codes(key));
+              return '';
+            }
             if (!isResult(v)) return 'not a result object';
             // An unpaired surrogate: accepted (then it must arrive as given), or refused with an error.
             if (lone) {
@@ -274,7 +281,7 @@ function fuzzKit(seed) {
           }
         } else {
           const list = [];
-          for (let j = 1 + int(3); j > 0; j--) list.push(entry(phase, keys, maybe));
+          for (let j = 1 + int(3); j > 0; j--) list.push(entry(phase, keys, maybe, queued));
           window.affitorQueue.push(...list);
         }
       } catch (e) {
@@ -283,6 +290,7 @@ function fuzzKit(seed) {
       }
     }
     rec.maybe = maybe.map(codes);
+    rec.queued = queued.map(codes);
     return Promise.all(pending).then(() => {
       rec.keys = keys.map(codes);
       return rec;
@@ -321,78 +329,111 @@ function leadProblems(b, site) {
 const fromCodes = (c) => String.fromCharCode(...c);
 const show = (k) => JSON.stringify(k);
 
-describe(`fuzz (seed ${SEED})`, () => {
-  it('≥ 10 000 random calls before and after load: no throw, no rejection, nothing unhandled, no lead lost, none twice, every body valid', async (t) => {
-    t.diagnostic(`seed ${SEED}: replay with AFFITOR_FUZZ_SEED=${SEED}`);
-    const started = Date.now();
-    const kit = `<script>(${fuzzKit.toString()})(${SEED});</script>`;
-    // Before the tag: queued entries only (window.affitor does not exist yet). After the sync tag:
-    // every call goes to the loader's stub, and settles once the tracker has taken over.
-    const html = `<!doctype html><title>fuzz</title>${WATCH}${kit}
-      <script>window.__fz.results.push(window.__fz.batch(${PRE_TAG_CALLS}, 'q', 30000, 'push'));</script>
-      ${tag(env)}
-      <script>window.__fz.results.push(window.__fz.batch(${STUB_CALLS}, 's', 30000));</script>`;
-    const page = await open(env, html, { path: '/fuzz/page' });
-    const summaries = await page.evaluate(() => Promise.all(window.__fz.results));
-    await page.evaluate(() => window.affitor.ready.then(() => true));
-    for (let i = 0; i < BATCHES; i++) {
-      summaries.push(await page.evaluate(([n, phase]) => window.__fz.batch(n, phase, 15000), [BATCH, `L${i}`]));
-    }
-    const total = (f) => summaries.reduce((n, s) => n + (typeof s[f] === 'number' ? s[f] : s[f].length), 0);
-    const all = (f) => summaries.flatMap((s) => s[f]);
-    t.diagnostic(`${total('calls')} calls in ${Date.now() - started} ms`);
-    // Every broken promise, in one message.
-    const problems = [];
-    const expect = (ok, what) => {
-      if (!ok) problems.push(what);
-    };
-    expect(total('calls') >= 10000, `only ${total('calls')} calls`);
-    expect(total('nSyncThrows') === 0, `${total('nSyncThrows')} synchronous throws: ${all('syncThrows').slice(0, 5).join(' | ')}`);
-    expect(total('notPromise') === 0, `${total('notPromise')} signup/trackClick calls returned no promise`);
-    expect(total('unsettled') === 0, `${total('unsettled')} promises never settled`);
-    expect(total('rejections') === 0, `${total('rejections')} rejections: ${all('rejections').slice(0, 5).join(' | ')}`);
-    expect(total('nBad') === 0, `${total('nBad')} wrong results: ${all('bad').slice(0, 5).join(' | ')}`);
-    const unhandled = await page.evaluate(() => window.__unhandled.slice(0, 10));
-    expect(unhandled.length === 0, `unhandled: ${unhandled.join(' | ')}`);
-    expect(page.errors.length === 0, `${page.errors.length} page errors: ${page.errors.slice(0, 5).join(' | ')}`);
+/**
+ * One run: `pre` queue pushes before the tag, `stub` calls on the loader's stub, `batches` of
+ * `batch` calls once the tracker runs; `mix`: the chance that a signup, or a queue entry, has a
+ * usable key.
+ */
+async function fuzz(t, { pre, stub, batches, batch, mix, path, latencyMs = 0 }) {
+  await env.reset();
+  // Each request's preflight answered after this long: requests overlap as on a real network.
+  if (latencyMs) await env.faults({ preflightDelayMs: latencyMs, lead: Array.from({ length: 3000 }, () => ({ stallMs: latencyMs })) });
+  t.diagnostic(`seed ${SEED}: replay with AFFITOR_FUZZ_SEED=${SEED}`);
+  const started = Date.now();
+  const kit = `<script>(${fuzzKit.toString()})(${SEED}, ${JSON.stringify(mix)});</script>`;
+  // Before the tag: queued entries only (window.affitor does not exist yet). After the sync tag:
+  // every call goes to the loader's stub, and settles once the tracker has taken over.
+  const html = `<!doctype html><title>fuzz</title>${WATCH}${kit}
+    <script>window.__fz.results.push(window.__fz.batch(${pre}, 'q', 30000, 'push'));</script>
+    ${tag(env)}
+    <script>window.__fz.results.push(window.__fz.batch(${stub}, 's', 30000));</script>`;
+  const page = await open(env, html, { path });
+  const summaries = await page.evaluate(() => Promise.all(window.__fz.results));
+  await page.evaluate(() => window.affitor.ready.then(() => true));
+  for (let i = 0; i < batches; i++) {
+    summaries.push(await page.evaluate(([n, phase]) => window.__fz.batch(n, phase, 15000), [batch, `L${i}`]));
+  }
+  const total = (f) => summaries.reduce((n, s) => n + (typeof s[f] === 'number' ? s[f] : s[f].length), 0);
+  const all = (f) => summaries.flatMap((s) => s[f]);
+  t.diagnostic(`${total('calls')} calls in ${Date.now() - started} ms`);
+  // Every broken promise, in one message.
+  const problems = [];
+  const expect = (ok, what) => {
+    if (!ok) problems.push(what);
+  };
+  expect(total('calls') >= 10000, `only ${total('calls')} calls`);
+  expect(total('nSyncThrows') === 0, `${total('nSyncThrows')} synchronous throws: ${all('syncThrows').slice(0, 5).join(' | ')}`);
+  expect(total('notPromise') === 0, `${total('notPromise')} signup/trackClick calls returned no promise`);
+  expect(total('unsettled') === 0, `${total('unsettled')} promises never settled`);
+  expect(total('rejections') === 0, `${total('rejections')} rejections: ${all('rejections').slice(0, 5).join(' | ')}`);
+  expect(total('nBad') === 0, `${total('nBad')} wrong results: ${all('bad').slice(0, 5).join(' | ')}`);
+  const unhandled = await page.evaluate(() => window.__unhandled.slice(0, 10));
+  expect(unhandled.length === 0, `unhandled: ${unhandled.join(' | ')}`);
+  expect(page.errors.length === 0, `${page.errors.length} page errors: ${page.errors.slice(0, 5).join(' | ')}`);
 
-    // The collector: every usable key exactly once, exactly as trimmed; nothing else.
-    const expected = all('keys').map(fromCodes);
-    expect(new Set(expected).size === expected.length, 'the run made a key twice (a bug in this test)');
-    t.diagnostic(`${expected.length} usable keys`);
-    const arrived = async () => (await env.events('lead')).map((e) => e.body);
-    const missing = async () => {
-      const got = new Set((await arrived()).map((l) => l.customer_key));
-      return expected.filter((k) => !got.has(k));
-    };
-    await env.until(async () => (await missing()).length === 0, 40000, 'every usable key').catch(() => {});
-    await new Promise((r) => setTimeout(r, 1000)); // anything sent twice is on its way by now
-    const got = await arrived();
-    const lost = await missing();
-    // Whether a lost key arrived altered (e.g. a lone surrogate replaced), or not at all.
-    const altered = lost.filter((k) => {
-      const id = k.match(/fz\d+\.\w+\.\d+\./)?.[0];
-      return id && got.some((l) => typeof l.customer_key === 'string' && l.customer_key.includes(id));
-    });
-    expect(
-      lost.length === 0,
-      `${lost.length} of ${expected.length} leads lost, ${altered.length} of them arrived with an altered key: ${lost.slice(0, 5).map(show).join(', ')}`,
-    );
-    const want = new Set([...expected, ...all('maybe').map(fromCodes)]);
-    const junk = got.filter((l) => !want.has(l.customer_key) && !altered.some((k) => l.customer_key?.includes(k.match(/fz\d+\.\w+\.\d+\./)[0])));
-    expect(junk.length === 0, `${junk.length} leads for no usable key: ${junk.slice(0, 5).map((l) => show(l.customer_key)).join(', ')}`);
-    const posts = (await env.requests('/api/v1/track/lead')).filter((r) => r.method === 'POST');
-    const count = new Map();
-    for (const p of posts) count.set(p.body?.customer_key, (count.get(p.body?.customer_key) ?? 0) + 1);
-    const twice = [...count].filter(([, n]) => n > 1);
-    expect(twice.length === 0, `${twice.length} keys sent more than once: ${twice.slice(0, 5).map(([k, n]) => `${show(k)} ×${n}`).join(', ')}`);
-    const invalid = got.map((b) => [b.customer_key, leadProblems(b, env.site)]).filter(([, p]) => p.length);
-    expect(
-      invalid.length === 0,
-      `${invalid.length} of ${got.length} lead bodies not valid per CONTRACT §4: ${invalid.slice(0, 3).map(([k, p]) => `${show(k)}: ${p.join(', ')}`).join(' | ')}`,
-    );
-    assert.deepEqual(problems, [], `seed ${SEED} (replay with AFFITOR_FUZZ_SEED=${SEED})`);
-    t.diagnostic(`done in ${Date.now() - started} ms`);
-    await page.context().close();
+  // The collector: every usable key exactly once, exactly as trimmed; nothing else.
+  const refused = new Set(all('refused').map(fromCodes));
+  const expected = all('keys').map(fromCodes).filter((k) => !refused.has(k));
+  t.diagnostic(`${refused.size} signups refused by the outbox's bound`);
+  expect(new Set(expected).size === expected.length, 'the run made a key twice (a bug in this test)');
+  t.diagnostic(`${expected.length} usable keys`);
+  const arrived = async () => (await env.events('lead')).map((e) => e.body);
+  const missing = async () => {
+    const got = new Set((await arrived()).map((l) => l.customer_key));
+    return expected.filter((k) => !got.has(k));
+  };
+  // The outbox's bound says no to a queue entry with a console error naming it (there is no
+  // result to say it with): as many queued keys may be missing, and only queued ones.
+  const queuedKeys = new Set(all('queued').map(fromCodes));
+  const queueRefusals = () => page.affitorLogs('error').filter((l) => /outbox already holds/.test(l.text)).length - refused.size;
+  const unexplained = (list) => (list.length <= queueRefusals() ? list.filter((k) => !queuedKeys.has(k)) : list);
+  await env.until(async () => unexplained(await missing()).length === 0, 40000, 'every usable key').catch(() => {});
+  await new Promise((r) => setTimeout(r, 1000)); // anything sent twice is on its way by now
+  const got = await arrived();
+  const lost = unexplained(await missing());
+  t.diagnostic(`${queueRefusals()} queue entries refused by the outbox's bound (console errors)`);
+  // Whether a lost key arrived altered (e.g. a lone surrogate replaced), or not at all.
+  const altered = lost.filter((k) => {
+    const id = k.match(/fz\d+\.\w+\.\d+\./)?.[0];
+    return id && got.some((l) => typeof l.customer_key === 'string' && l.customer_key.includes(id));
   });
+  expect(
+    lost.length === 0,
+    `${lost.length} of ${expected.length} leads lost, ${altered.length} of them arrived with an altered key: ${lost.slice(0, 5).map(show).join(', ')}`,
+  );
+  const want = new Set([...expected, ...all('maybe').map(fromCodes)]);
+  const junk = got.filter((l) => !want.has(l.customer_key) && !altered.some((k) => l.customer_key?.includes(k.match(/fz\d+\.\w+\.\d+\./)[0])));
+  expect(junk.length === 0, `${junk.length} leads for no usable key: ${junk.slice(0, 5).map((l) => show(l.customer_key)).join(', ')}`);
+  const posts = (await env.requests('/api/v1/track/lead')).filter((r) => r.method === 'POST');
+  const byStatus = {};
+  for (const p of posts) byStatus[p.aborted ? 'aborted' : p.status] = (byStatus[p.aborted ? 'aborted' : p.status] ?? 0) + 1;
+  const said = {};
+  for (const l of page.affitorLogs().filter((l) => l.type !== 'log')) said[l.text.slice(0, 90)] = (said[l.text.slice(0, 90)] ?? 0) + 1;
+  t.diagnostic(`lead POSTs by status: ${JSON.stringify(byStatus)}; [Affitor] lines: ${JSON.stringify(said)}`);
+  t.diagnostic(`outbox at the end: ${await page.evaluate(() => { const o = JSON.parse(localStorage.getItem('affitor_outbox') || '[]'); return o.length + ' ' + JSON.stringify(o.slice(0, 2)); })}`);
+  const count = new Map();
+  for (const p of posts) count.set(p.body?.customer_key, (count.get(p.body?.customer_key) ?? 0) + 1);
+  const twice = [...count].filter(([, n]) => n > 1);
+  expect(twice.length === 0, `${twice.length} keys sent more than once: ${twice.slice(0, 5).map(([k, n]) => `${show(k)} ×${n}`).join(', ')}`);
+  const invalid = got.map((b) => [b.customer_key, leadProblems(b, env.site)]).filter(([, p]) => p.length);
+  expect(
+    invalid.length === 0,
+    `${invalid.length} of ${got.length} lead bodies not valid per CONTRACT §4: ${invalid.slice(0, 3).map(([k, p]) => `${show(k)}: ${p.join(', ')}`).join(' | ')}`,
+  );
+  assert.deepEqual(problems, [], `seed ${SEED} (replay with AFFITOR_FUZZ_SEED=${SEED})`);
+  t.diagnostic(`done in ${Date.now() - started} ms`);
+  await page.context().close();
+}
+
+describe(`fuzz (seed ${SEED})`, () => {
+  it('≥ 10 000 random calls before and after load: no throw, no rejection, nothing unhandled, no lead lost, none twice, every body valid', (t) =>
+    fuzz(t, { pre: PRE_TAG_CALLS, stub: STUB_CALLS, batches: BATCHES, batch: BATCH, mix: { signup: 0.04, entry: 0.05 }, path: '/fuzz/page' }));
+
+  // Issue 22's burst: 500 queue entries before load, 2 000 calls on the stub, 8 000 after load, and
+  // about 600 distinct usable keys among them (the issue saw 61 of 610 never reach the API).
+  // The API answers in 300 ms, as a loaded one: before issue 22's changes, 77 of 590 accepted
+  // leads never arrived (dropped by the outbox's trim). Now the outbox's bound refuses what it
+  // cannot hold (ok:false, or a console error for a queue entry), and every lead accepted arrives.
+  it("issue 22's burst: every accepted lead reaches the API once, within 40 s", (t) =>
+    fuzz(t, { pre: 500, stub: 2000, batches: 16, batch: 500, mix: { signup: 0.07, entry: 0.07 }, path: '/fuzz/burst', latencyMs: 300 }));
 });

@@ -463,6 +463,39 @@ describe('junk sent, data exposed', () => {
     await page.context().close();
   });
 
+  it('a landing whose aff is 10 KB: one warning, no click request, and none on a second view', async () => {
+    const path = `/longaff?aff=${'p'.repeat(10_000)}`;
+    const page = await open(env, `${TIMINGS}${tag(env)}${READY}`, { path });
+    await waitReady(page);
+    await env.until(() => page.affitorLogs('warning').length > 0, 5000, 'the warning');
+    const again = await open(env, `${TIMINGS}${tag(env)}${READY}`, { path, context: page.context() });
+    await waitReady(again);
+    await sleep(500);
+    assert.equal((await env.requests('/api/v1/track/click')).filter((r) => r.method === 'POST').length, 0, 'no click request');
+    assert.equal(page.affitorLogs('warning').filter((l) => /aff/.test(l.text)).length, 1, JSON.stringify(page.logs));
+    await page.context().close();
+  });
+
+  it("the lead's fetch carries no cookies (credentials 'omit'); the click's only to the site's own origin ('same-origin')", async () => {
+    // What the tracker asks of fetch, seen through the page's own fetch: no request leaves the
+    // page with the site's session cookie because of the tracker.
+    const page = await open(
+      env,
+      `<script>
+        window.__creds = [];
+        var f = window.fetch;
+        window.fetch = function (u, o) { window.__creds.push(String(u).split('/').pop() + ' ' + (o && o.credentials)); return f.apply(this, arguments); };
+      </script>${TIMINGS}${tag(env)}${READY}`,
+      { path: '/creds?aff=CREDS_PARTNER', cookies: [{ name: 'session', value: 'secret' }] },
+    );
+    await waitReady(page);
+    const r = await page.evaluate(() => window.affitor.signup('creds_user'));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    const creds = await page.evaluate(() => window.__creds.filter((c) => /^(lead|click) /.test(c)));
+    assert.deepEqual(creds.sort(), ['click same-origin', 'lead omit']);
+    await page.context().close();
+  });
+
   it('keys of only NBSP, BOM, U+2028, U+3000 are refused, never sent', async () => {
     const page = await open(env, `${WATCH}${TIMINGS}${tag(env)}${READY}`);
     await waitReady(page);
