@@ -8,8 +8,7 @@
 //   version  the tracker's version, for window.affitor.version
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
 //              fallback: () => import() of the JavaScript build,
-//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js),
-//              handoff: () => import() of handoff.js, the cross-domain hand-off's listeners }
+//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js) }
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
@@ -30,8 +29,7 @@ var OPTIONS = {
   'data-affitor-debug': 'debug',
   'data-affitor-test-mode': 'testMode',
   'data-affitor-cookie-domain': 'cookieDomain',
-  'data-affitor-timeout': 'timeout',
-  'data-affitor-domains': 'domains'
+  'data-affitor-timeout': 'timeout'
 };
 
 /** init()'s options as the tracker reads a tag: `getAttribute(name)`, over `tag`'s own. */
@@ -437,17 +435,6 @@ export function install(tag, version, files) {
     m.start(config, list ? rest : [], landings);
     tracker = m;
     removeEventListener('pagehide', keep);
-    // Only a tag that lists other sites fetches the hand-off's listeners (CONTRACT.md §8).
-    if (m.followsLinks()) {
-      files.handoff().then(
-        function (h) {
-          h.followLinks(m);
-        },
-        function (e) {
-          console.error('[Affitor] the cross-domain hand-off could not load, so links to the other sites carry no click id:', e);
-        }
-      );
-    }
 
     // The page's queue: emptied (its entries ran) and its push replaced, so that entries pushed
     // from now on run at once. A frozen queue is swapped for a new array.

@@ -171,7 +171,5 @@ function install(options) {
     : () => import('../dist/affitor_tracker_fallback.js');
   // diagnose()'s checks, loaded only when it is called.
   const diagnose = () => import('../dist/affitor-tracker-diagnose.js');
-  // The cross-domain hand-off's listeners, loaded only when `domains` lists other sites.
-  const handoff = () => import('../loader/handoff.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose, handoff });
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose });
 }

@@ -33,18 +33,6 @@ function buildDiagnose(dist) {
 export function buildLoader() {
   const dist = join(root, 'dist');
   buildDiagnose(dist);
-  // The cross-domain hand-off's listeners (loader/handoff.js), fetched by the tag only where
-  // data-affitor-domains lists other sites: no page without a list pays for them.
-  const handoff = buildSync({
-    entryPoints: [join(root, 'loader', 'handoff.js')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    minify: true,
-    target: 'es2017',
-    legalComments: 'none',
-  }).outputFiles[0].text;
-  writeFileSync(join(dist, 'affitor_tracker_handoff.js'), handoff);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   // The tag asks for the wasm (and the fallback) with this build's hash, so a browser never
   // pairs a cached old wasm with a new loader.
@@ -52,7 +40,6 @@ export function buildLoader() {
     .update(readFileSync(join(dist, 'affitor_tracker.js')))
     .update(readFileSync(join(dist, 'affitor_tracker_bg.wasm')))
     .update(readFileSync(join(dist, 'affitor-tracker-diagnose.js')))
-    .update(handoff)
     .digest('hex')
     .slice(0, 10);
   const min = buildSync({

@@ -25,7 +25,6 @@ const NOTE = {
   'affitor_tracker.js': '(the glue alone, for the module entry)',
   'affitor_tracker_fallback.js': '(only where WebAssembly may not run)',
   'affitor-tracker-diagnose.js': '(only when affitor.diagnose() is called)',
-  'affitor_tracker_handoff.js': '(only where data-affitor-domains lists other sites)',
 };
 
 // Every file the script tag fetches on the normal (WebAssembly) path.

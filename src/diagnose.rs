@@ -26,7 +26,6 @@ fn check(p: &Problem) -> &'static str {
         Problem::BadApiBase(_) => "api-base",
         Problem::BadTimeout(_) => "timeout",
         Problem::BadCookieDomain(_) => "cookies",
-        Problem::BadDomain(_) => "domains",
         Problem::BadSwitch(name, _) => name.strip_prefix("data-affitor-").unwrap_or(name),
     }
 }

@@ -19,7 +19,6 @@ pub mod config;
 #[cfg(feature = "diagnose")]
 pub mod diagnose;
 pub mod forget;
-pub mod handoff;
 pub mod id;
 pub mod json;
 pub mod lead;
@@ -74,10 +73,6 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     let mut landings = js::items(&landings, 50);
     if landings.is_empty() {
         landings.push(js_sys::Array::of1(&page::href().into()).into());
-    }
-    // A click another of the business's sites handed over (CONTRACT.md §8), before the clicks.
-    for l in &landings {
-        handoff::adopt(&js::index(l, 0).as_string().unwrap_or_default());
     }
     click::landing::capture(landings);
     lead::replay_pending();
@@ -142,21 +137,6 @@ pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
     if let Some(f) = resolve.dyn_ref::<Function>() {
         let _ = f.call1(&JsValue::UNDEFINED, &outcome);
     }
-}
-
-/// The cross-domain hand-off (CONTRACT.md §8): the click id a link or form to `host` carries,
-/// or `undefined`.
-#[wasm_bindgen]
-pub fn outbound(host: JsValue) -> JsValue {
-    host.as_string()
-        .and_then(|h| handoff::outbound(&h))
-        .map_or(JsValue::UNDEFINED, JsValue::from)
-}
-
-/// Whether the loader follows links and forms (the tag lists other sites).
-#[wasm_bindgen(js_name = followsLinks)]
-pub fn follows_links() -> bool {
-    handoff::follows()
 }
 
 /// A same-document navigation (history, back/forward, Turbo Drive, the Navigation API): the

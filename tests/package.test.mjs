@@ -21,7 +21,6 @@ describe('npm pack', () => {
       'LICENSE',
       'README.md',
       'bin/affitor-tracker.mjs',
-      'loader/handoff.js',
       'loader/install.js',
       'module/index.d.ts',
       'module/index.js',

@@ -74,7 +74,7 @@ const failedChecks: AffitorCheck[] = diagnosis.checks.filter((c) => !c.ok && c.l
 console.log(diagnosis.ok, failedChecks.map((c) => `${c.id}: ${c.message}`));
 // affitor-tracker/react (issue 24): <Affitor>'s props are init()'s options; useAffitor()'s state.
 import { Affitor, useAffitor, type AffitorProps } from 'affitor-tracker/react';
-const props: AffitorProps = { programId: 42, domains: ['app.example-app.io', '*.example-checkout.com'] };
+const props: AffitorProps = { programId: 42, testMode: true };
 const rendered: null = Affitor(props);
 const state = useAffitor();
 const isReady: boolean = state.ready;
