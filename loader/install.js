@@ -412,11 +412,12 @@ export function install(tag, version, files) {
     }
     waiting = null;
     takeBack();
-    m.start(config, list ? rest : [], landings);
+    // start() answers whether the tag lists other sites: only then are the hand-off's listeners
+    // fetched (CONTRACT.md §8).
+    var follows = m.start(config, list ? rest : [], landings);
     tracker = m;
     removeEventListener('pagehide', keep);
-    // Only a tag that lists other sites fetches the hand-off's listeners (CONTRACT.md §8).
-    if (m.followsLinks()) {
+    if (follows) {
       files.handoff().then(
         function (h) {
           h.followLinks(m);

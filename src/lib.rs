@@ -43,11 +43,13 @@ use wasm_bindgen::prelude::*;
 /// Reads the script tag's settings, sends what earlier pages left unsent, captures the clicks of
 /// the `landings` (the loader's records `[url, referrer, time]`, oldest first: those earlier page
 /// views kept, this page's as recorded when the tag ran, the same-document navigations since),
-/// and runs the calls queued before the tracker loaded. Runs once.
+/// and runs the calls queued before the tracker loaded. Runs once. Returns whether the loader
+/// follows links and forms (the tag lists other sites, CONTRACT.md §8): an answer of `start`'s
+/// rather than an export of its own (its wrapper and glue cost every visitor).
 #[wasm_bindgen]
-pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
+pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) -> bool {
     if state::page().is_some() {
-        return;
+        return false;
     }
     let (config, problems) = settings(&tag);
     console::set_debug(config.debug);
@@ -62,10 +64,10 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     let session_id = id::session_id(browser::now(), browser::random(), browser::random());
     console::debug("tracker started", &session_id.as_str().into());
     if !state::init(state::Page::new(config, timings, session_id)) {
-        return;
+        return false;
     }
     let Some(page) = state::page() else {
-        return;
+        return false;
     };
     follow_the_page(page);
     click::cookies::migrate_legacy();
@@ -84,6 +86,7 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     queue::drain(&queue);
     // After the page's own calls: their leads take the outbox lock first, and leave sooner.
     spawn_local(lead::delivery::flush(page));
+    handoff::follows()
 }
 
 /// The tag's settings (its `data-affitor-*` attributes, else `window.AFFITOR_PROGRAM_ID` for
@@ -151,12 +154,6 @@ pub fn outbound(host: JsValue) -> JsValue {
     host.as_string()
         .and_then(|h| handoff::outbound(&h))
         .map_or(JsValue::UNDEFINED, JsValue::from)
-}
-
-/// Whether the loader follows links and forms (the tag lists other sites).
-#[wasm_bindgen(js_name = followsLinks)]
-pub fn follows_links() -> bool {
-    handoff::follows()
 }
 
 /// A same-document navigation (history, back/forward, Turbo Drive, the Navigation API): the
