@@ -168,12 +168,15 @@ export function install(tag, version, files) {
   var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
   var ready;
 
-  // Before the tracker runs, calls wait here. Once loading gave up they answer at once, and are
-  // still kept: a tracker that arrives late runs them, or the next page view does (see keep).
-  function early(method) {
+  // The page's calls: once the tracker runs, they go to it. Before, they wait here; once loading
+  // gave up they answer at once, and are still kept: a tracker that arrives late runs them, or
+  // the next page view does (see keep).
+  function method(name) {
     return function (a, b) {
+      if (name === 'forget') forgotten = true;
       return new Promise(function (resolve) {
-        calls[calls.length] = [method, a, b, resolve];
+        if (tracker) return call(name, a, b, resolve);
+        calls[calls.length] = [name, a, b, resolve];
         if (gaveUp) resolve(notLoaded());
       });
     };
@@ -181,12 +184,9 @@ export function install(tag, version, files) {
 
   var api = {
     version: version,
-    signup: early('signup'),
-    trackClick: early('trackClick'),
-    forget: function () {
-      forgotten = true;
-      return early('forget')();
-    },
+    signup: method('signup'),
+    trackClick: method('trackClick'),
+    forget: method('forget'),
     getClickId: function () {
       return null;
     },
@@ -368,9 +368,9 @@ export function install(tag, version, files) {
   }
 
   // Calls into the tracker: it resolves `resolve` (never rejects), and never throws into the page.
-  function call(f, a, b, resolve) {
+  function call(name, a, b, resolve) {
     try {
-      f(a, b, resolve);
+      tracker[name](a, b, resolve);
     } catch (e) {
       console.error('[Affitor]', e);
       resolve({ ok: false, error: 'internal error' });
@@ -456,27 +456,11 @@ export function install(tag, version, files) {
       } catch (e) {}
     }
 
-    api.signup = function (a, b) {
-      return new Promise(function (resolve) {
-        call(m.signup, a, b, resolve);
-      });
-    };
-    api.trackClick = function (a, b) {
-      return new Promise(function (resolve) {
-        call(m.trackClick, a, b, resolve);
-      });
-    };
-    api.forget = function () {
-      forgotten = true;
-      return new Promise(function (resolve) {
-        call(m.forget, 0, 0, resolve);
-      });
-    };
     api.getClickId = safe(m.getClickId, function () {
       return null;
     });
     api.getData = safe(m.getData, api.getData);
-    for (var i = 0; i < calls.length; i++) call(m[calls[i][0]], calls[i][1], calls[i][2], calls[i][3]);
+    for (var i = 0; i < calls.length; i++) call(calls[i][0], calls[i][1], calls[i][2], calls[i][3]);
     calls = [];
     ready(api);
   }
