@@ -33,8 +33,11 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 // -Oz twice (the second pass finds what the first one's inlining exposed) and no
 // target_features section (browsers ignore it): 102 B gzip less than one -Oz, measured.
+// --low-memory-unused: the first KiB of memory is never addressed (the 32 KiB stack comes first,
+// growing down towards it, and would have to be 31 KiB deep; the data lies above the stack), so
+// a pointer plus a small constant folds into the load's offset: 229 B gzip less, measured.
 run(bin('wasm-opt'), [
-  join(tmp, 'affitor_tracker_bg.wasm'), '-Oz', '-Oz', '--strip-debug', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
+  join(tmp, 'affitor_tracker_bg.wasm'), '--low-memory-unused', '-Oz', '-Oz', '--strip-debug', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
   '-o', join(out, 'affitor_tracker_bg.wasm'),
 ]);
 
