@@ -306,14 +306,7 @@ export function install(tag, version, files) {
     if (!saved.length) return;
     try {
       var old = kept ? before : localStorage.getItem(PENDING);
-      var stored = null;
-      try {
-        stored = JSON.parse(old);
-      } catch (e) {}
-      var text = isArray(stored) && stored.length
-        ? old.replace(/\]\s*$/, ',' + saved.join(',') + ']')
-        : '[' + saved.join(',') + ']';
-      localStorage.setItem(PENDING, text);
+      append(PENDING, old, saved);
       kept = true;
       before = old;
     } catch (e) {}
@@ -325,21 +318,25 @@ export function install(tag, version, files) {
   function keepLandings() {
     if (forgotten) return;
     var items = [];
-    var old = [];
-    var i;
-    for (i = 0; i < landings.length; i++) {
+    for (var i = 0; i < landings.length; i++) {
       try {
         if (read(landings[i], 0)) items[items.length] = json(landings[i]);
       } catch (e) {}
     }
     if (!items.length) return;
     try {
-      var stored = JSON.parse(localStorage.getItem(LANDINGS));
-      if (isArray(stored)) for (i = 0; i < stored.length; i++) old[i] = json(stored[i]);
+      append(LANDINGS, localStorage.getItem(LANDINGS), items, LANDINGS_MAX);
     } catch (e) {}
+  }
+  // Writes at `key` the list stored as `old` (JSON text; anything else counts as none) with
+  // `items` (JSON texts) after it, the newest `max` if given. Throws where storage does.
+  function append(key, old, items, max) {
+    var list = [];
     try {
-      localStorage.setItem(LANDINGS, '[' + old.concat(items).slice(-LANDINGS_MAX).join(',') + ']');
+      var stored = JSON.parse(old);
+      if (isArray(stored)) for (var i = 0; i < stored.length; i++) list[i] = json(stored[i]);
     } catch (e) {}
+    localStorage.setItem(key, '[' + list.concat(items).slice(-max).join(',') + ']');
   }
   function save(saved, key, email) {
     try {
