@@ -420,7 +420,7 @@ export function install(tag, version, files) {
           h.followLinks(m);
         },
         function (e) {
-          console.error('[Affitor] the cross-domain hand-off could not load, so links to the other sites carry no click id:', e);
+          console.error('[Affitor] the hand-off did not load: links to the other sites carry no click id:', e);
         }
       );
     }
@@ -485,7 +485,7 @@ export function install(tag, version, files) {
   if (typeof ms !== 'number' || !(ms >= 0)) ms = 10000;
   try {
     setTimeout(function () {
-      giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups made on this page are sent if it loads later, or from the next page view');
+      giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups are sent if it loads later, or by the next page view');
     }, ms);
   } catch (e) {}
 
@@ -495,7 +495,7 @@ export function install(tag, version, files) {
   var loading = refused ? Promise.reject(refused) : start(files.glue, { module_or_path: wasm });
   loading
     .catch(function (e) {
-      if (e !== refused) console.warn('[Affitor] the WebAssembly tracker could not start, so its JavaScript build takes over:', e);
+      if (e !== refused) console.warn('[Affitor] the wasm did not start: its JavaScript build takes over:', e);
       return files.fallback().then(function (m) {
         return start(m);
       });
@@ -544,8 +544,8 @@ function wasmRefused() {
     return null;
   } catch (e) {
     var missing = typeof WebAssembly !== 'object';
-    if (missing) console.warn('[Affitor] this browser has no WebAssembly (turned off, as in iOS Lockdown Mode), so the tracker runs its JavaScript build');
-    else console.error("[Affitor] this page's Content-Security-Policy does not allow WebAssembly, so the tracker runs its larger JavaScript fallback: add 'wasm-unsafe-eval' to its script-src");
+    if (missing) console.warn('[Affitor] no WebAssembly in this browser (iOS Lockdown Mode?): the tracker runs its JavaScript build');
+    else console.error("[Affitor] this page's Content-Security-Policy forbids WebAssembly, so the tracker runs its larger JavaScript build: add 'wasm-unsafe-eval' to script-src");
     return e || 'refused';
   }
 }
@@ -560,9 +560,9 @@ function publish(api) {
     w.affitor = api;
   } catch (e) {}
   if (read(w, 'affitor') !== api) {
-    console.error('[Affitor] window.affitor is taken by another script and cannot be replaced: use window.affitorQueue (or the module entry) to reach this tracker');
+    console.error('[Affitor] window.affitor is held by another script: reach this tracker through window.affitorQueue (or the module entry)');
   } else if (old) {
     var v = read(old, 'version');
-    console.warn('[Affitor] window.affitor was set by another script' + (typeof v === 'string' ? ' (version ' + v + ')' : '') + ': this tracker replaces it; if that is Affitor\'s hosted tracker, remove its tag');
+    console.warn('[Affitor] replaced window.affitor of another script' + (typeof v === 'string' ? ' (version ' + v + ')' : '') + ': if that is Affitor\'s hosted tracker, remove its tag');
   }
 }
