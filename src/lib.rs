@@ -113,7 +113,7 @@ fn follow_the_page(page: &'static state::Page) {
                 console::error(&text::cat(&[
                     "this page's Content-Security-Policy blocks the tracker's requests to ",
                     &page.config.api_base,
-                    ": add it to connect-src, or serve the API from the site's own origin (a first-party data-affitor-api-base). Leads are kept and sent once it is allowed",
+                    ": add it to connect-src (or use a first-party data-affitor-api-base); leads are kept until then",
                 ]));
             }
         }),

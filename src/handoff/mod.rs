@@ -15,13 +15,11 @@ use rules::Adopt;
 pub fn adopt(url: &str) {
     match rules::adopt(url, cookies::click_id().as_deref()) {
         Adopt::Nothing => return,
-        Adopt::Junk => console::warn(
-            "ignored the address's affitor_click_id: a click id is 1 to 128 of A-Z a-z 0-9 _ . -",
-        ),
+        Adopt::Junk => console::warn("ignored affitor_click_id: not 1 to 128 of A-Z a-z 0-9 _ . -"),
         Adopt::Held => {}
         Adopt::Keep(id) => {
             cookies::remember(id, cookies::DEFAULT_WINDOW_DAYS, None);
-            console::debug("adopted the click id another site handed over", &id.into());
+            console::debug("adopted a handed-over click id", &id.into());
             crate::browser::events::announce(crate::click::CLICK_EVENT);
         }
     }
