@@ -453,9 +453,15 @@ export function install(tag, version, files) {
       } catch (e) {}
     }
 
-    api.getClickId = safe(m.getClickId, function () {
-      return null;
-    });
+    // getData()'s clickId is the stored click id, as getClickId() answers it.
+    api.getClickId = safe(
+      function () {
+        return m.getData().clickId;
+      },
+      function () {
+        return null;
+      }
+    );
     api.getData = safe(m.getData, api.getData);
     for (var i = 0; i < calls.length; i++) call(calls[i][0], calls[i][1], calls[i][2], calls[i][3]);
     calls = [];

@@ -170,8 +170,8 @@ pub fn run(entry: JsValue) {
     queue::run(&entry);
 }
 
-/// `affitor.getClickId()`: the stored click id, or `null`.
-#[wasm_bindgen(js_name = getClickId)]
+/// `affitor.getClickId()`: the stored click id, or `null`. Not an export: the loader reads
+/// `getData().clickId`, the same value (an export costs a wasm wrapper and glue on every page).
 pub fn get_click_id() -> JsValue {
     click::cookies::click_id().map_or(JsValue::NULL, JsValue::from)
 }
