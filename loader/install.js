@@ -208,10 +208,11 @@ export function install(tag, version, files) {
   };
   // affitor.diagnose(options?): its checks load only when it is called (loader/diagnose.js); an
   // async function, so it never throws and its Promise is the engine's own.
-  api.diagnose = async function (options) {
+  // (Its argument is diagnose()'s own options: the settings are init()'s `options` over the tag.)
+  api.diagnose = async function (o) {
     try {
-      return await (await files.diagnose()).diagnose(options, function () {
-        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), api: api };
+      return await (await files.diagnose()).diagnose(o, function () {
+        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), el: tag, api: api };
       });
     } catch (e) {
       var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;
