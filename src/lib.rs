@@ -141,10 +141,7 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
 /// this page (CONTRACT.md §10). Takes the loader's two unused arguments, as every call does.
 #[wasm_bindgen]
 pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
-    let outcome = forget::forget().to_js();
-    if let Some(f) = resolve.dyn_ref::<Function>() {
-        let _ = f.call1(&JsValue::UNDEFINED, &outcome);
-    }
+    settle(&resolve, forget::forget());
 }
 
 /// The cross-domain hand-off (CONTRACT.md §8): the click id a link or form to `host` carries,
@@ -215,10 +212,15 @@ fn answer_boxed(
             Some(no) => no,
             None => work.await,
         };
-        if let Some(f) = resolve.dyn_ref::<Function>() {
-            let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
-        }
+        settle(&resolve, outcome);
     });
+}
+
+/// Hands `outcome` to the loader's `resolve` (nothing, where no one waits for it).
+fn settle(resolve: &JsValue, outcome: Outcome) {
+    if let Some(f) = resolve.dyn_ref::<Function>() {
+        let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
+    }
 }
 
 // The shipped build has no std: a panic is a plain trap instead of pulling in the formatting
