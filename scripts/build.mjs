@@ -51,7 +51,7 @@ writeFileSync(join(out, 'affitor_tracker_bg.wasm'), short.wasm);
 const MIME_WARNING = 'console.warn("`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n", e);';
 if (!short.glue.includes(MIME_WARNING)) console.warn('[build] the glue has no MIME-type warning to prefix with [Affitor]');
 const prefixed = short.glue.replace(MIME_WARNING, () =>
-  'console.warn("[Affitor] the wasm is not served as Content-Type: application/wasm, so it is downloaded whole before it compiles (slower): set that type on the server", e);');
+  'console.warn("[Affitor] serve the wasm as Content-Type: application/wasm (without it, it downloads whole before it compiles)", e);');
 const glue = transformSync(prefixed, { format: 'esm', minify: true, target: 'es2020' }).code;
 writeFileSync(join(out, 'affitor_tracker.js'), glue);
 
