@@ -2,7 +2,7 @@
     file takes over when it has loaded (see install.js). */
 // The wasm-bindgen glue is bundled into this file (scripts/build.mjs), so the only other file
 // the normal path fetches is the wasm, and it starts the moment this script runs.
-import init, { start, signup, trackClick, forget, run, getClickId, getData, navigated } from '../dist/affitor_tracker.js';
+import init, { start, signup, trackClick, forget, run, getData, navigated } from '../dist/affitor_tracker.js';
 import { install } from './install.js';
 
 (function (d) {
@@ -15,7 +15,7 @@ import { install } from './install.js';
   }
   install(tag, '__VERSION__', {
     wasm: url('affitor_tracker_bg.wasm'),
-    glue: { default: init, start: start, signup: signup, trackClick: trackClick, forget: forget, run: run, getClickId: getClickId, getData: getData, navigated: navigated },
+    glue: { default: init, start: start, signup: signup, trackClick: trackClick, forget: forget, run: run, getData: getData, navigated: navigated },
     fallback: function () {
       return import(url('affitor_tracker_fallback.js'));
     },

@@ -29,10 +29,11 @@ const VIOLATION_WAIT_MS = 500;
 const OTHER_TRACKERS = /rewardful|wdfl\.co|tapfiliate|firstpromoter|partnerstack|tolt\.io|promotekit|getreditus/i;
 
 /**
- * `state()`: the loader's view of the tracker, now: `{ m, files, refused, gaveUp, tag, api }`
+ * `state()`: the loader's view of the tracker, now: `{ m, files, refused, gaveUp, tag, el, api }`
  * (m: the running module, or undefined; files: the loader's, see install.js; refused: why
- * WebAssembly may not run here; gaveUp: the loader stopped waiting; tag: the script tag or the
- * init() options; api: window.affitor as the loader made it).
+ * WebAssembly may not run here; gaveUp: the loader stopped waiting; tag: the settings, init()'s
+ * options over the script tag's attributes; el: the script tag itself, if any; api:
+ * window.affitor as the loader made it).
  */
 export async function diagnose(options, state) {
   const checks = [];
@@ -144,7 +145,7 @@ export async function diagnose(options, state) {
     const found = [];
     for (const script of document.scripts) {
       const src = script.src || '';
-      if (script === s.script || script.type === 'module' || !src) continue;
+      if (script === s.el || script.type === 'module' || !src) continue;
       if (/affitor/i.test(src)) found.push(`another Affitor tag (${src}): a second copy changes nothing, and Affitor's hosted tracker records clicks and leads of its own; keep one tag`);
       else if (OTHER_TRACKERS.test(src)) found.push(`another affiliate tracker (${src}): check that each signup reaches Affitor too`);
     }

@@ -182,12 +182,15 @@ export function install(tag, version, files) {
   var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
   var ready;
 
-  // Before the tracker runs, calls wait here. Once loading gave up they answer at once, and are
-  // still kept: a tracker that arrives late runs them, or the next page view does (see keep).
-  function early(method) {
+  // The page's calls: once the tracker runs, they go to it. Before, they wait here; once loading
+  // gave up they answer at once, and are still kept: a tracker that arrives late runs them, or
+  // the next page view does (see keep).
+  function method(name) {
     return function (a, b) {
+      if (name === 'forget') forgotten = true;
       return new P(function (resolve) {
-        calls[calls.length] = [method, a, b, resolve];
+        if (tracker) return call(name, a, b, resolve);
+        calls[calls.length] = [name, a, b, resolve];
         if (gaveUp) resolve(notLoaded());
       });
     };
@@ -195,12 +198,9 @@ export function install(tag, version, files) {
 
   var api = {
     version: version,
-    signup: early('signup'),
-    trackClick: early('trackClick'),
-    forget: function () {
-      forgotten = true;
-      return early('forget')();
-    },
+    signup: method('signup'),
+    trackClick: method('trackClick'),
+    forget: method('forget'),
     getClickId: function () {
       return null;
     },
@@ -226,10 +226,11 @@ export function install(tag, version, files) {
   };
   // affitor.diagnose(options?): its checks load only when it is called (loader/diagnose.js); an
   // async function, so it never throws and its Promise is the engine's own.
-  api.diagnose = async function (options) {
+  // (Its argument is diagnose()'s own options: the settings are init()'s `options` over the tag.)
+  api.diagnose = async function (o) {
     try {
-      return await (await files.diagnose()).diagnose(options, function () {
-        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), script: tag, api: api };
+      return await (await files.diagnose()).diagnose(o, function () {
+        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), el: tag, api: api };
       });
     } catch (e) {
       var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;
@@ -324,14 +325,7 @@ export function install(tag, version, files) {
     if (!saved.length) return;
     try {
       var old = kept ? before : localStorage.getItem(PENDING);
-      var stored = null;
-      try {
-        stored = JSON.parse(old);
-      } catch (e) {}
-      var text = isArray(stored) && stored.length
-        ? old.replace(/\]\s*$/, ',' + saved.join(',') + ']')
-        : '[' + saved.join(',') + ']';
-      localStorage.setItem(PENDING, text);
+      append(PENDING, old, saved);
       kept = true;
       before = old;
     } catch (e) {}
@@ -343,21 +337,25 @@ export function install(tag, version, files) {
   function keepLandings() {
     if (forgotten) return;
     var items = [];
-    var old = [];
-    var i;
-    for (i = 0; i < landings.length; i++) {
+    for (var i = 0; i < landings.length; i++) {
       try {
         if (read(landings[i], 0)) items[items.length] = json(landings[i]);
       } catch (e) {}
     }
     if (!items.length) return;
     try {
-      var stored = JSON.parse(localStorage.getItem(LANDINGS));
-      if (isArray(stored)) for (i = 0; i < stored.length; i++) old[i] = json(stored[i]);
+      append(LANDINGS, localStorage.getItem(LANDINGS), items, LANDINGS_MAX);
     } catch (e) {}
+  }
+  // Writes at `key` the list stored as `old` (JSON text; anything else counts as none) with
+  // `items` (JSON texts) after it, the newest `max` if given. Throws where storage does.
+  function append(key, old, items, max) {
+    var list = [];
     try {
-      localStorage.setItem(LANDINGS, '[' + old.concat(items).slice(-LANDINGS_MAX).join(',') + ']');
+      var stored = JSON.parse(old);
+      if (isArray(stored)) for (var i = 0; i < stored.length; i++) list[i] = json(stored[i]);
     } catch (e) {}
+    localStorage.setItem(key, '[' + list.concat(items).slice(-max).join(',') + ']');
   }
   function save(saved, key, email) {
     try {
@@ -386,9 +384,9 @@ export function install(tag, version, files) {
   }
 
   // Calls into the tracker: it resolves `resolve` (never rejects), and never throws into the page.
-  function call(f, a, b, resolve) {
+  function call(name, a, b, resolve) {
     try {
-      f(a, b, function (r) {
+      tracker[name](a, b, function (r) {
         resolve(inert(r));
       });
     } catch (e) {
@@ -464,27 +462,17 @@ export function install(tag, version, files) {
       } catch (e) {}
     }
 
-    api.signup = function (a, b) {
-      return new P(function (resolve) {
-        call(m.signup, a, b, resolve);
-      });
-    };
-    api.trackClick = function (a, b) {
-      return new P(function (resolve) {
-        call(m.trackClick, a, b, resolve);
-      });
-    };
-    api.forget = function () {
-      forgotten = true;
-      return new P(function (resolve) {
-        call(m.forget, 0, 0, resolve);
-      });
-    };
-    api.getClickId = safe(m.getClickId, function () {
-      return null;
-    });
+    // getData()'s clickId is the stored click id, as getClickId() answers it.
+    api.getClickId = safe(
+      function () {
+        return m.getData().clickId;
+      },
+      function () {
+        return null;
+      }
+    );
     api.getData = safe(m.getData, api.getData);
-    for (var i = 0; i < calls.length; i++) call(m[calls[i][0]], calls[i][1], calls[i][2], calls[i][3]);
+    for (var i = 0; i < calls.length; i++) call(calls[i][0], calls[i][1], calls[i][2], calls[i][3]);
     calls = [];
     ready();
   }
@@ -512,7 +500,7 @@ export function install(tag, version, files) {
   if (typeof ms !== 'number' || !(ms >= 0)) ms = 10000;
   try {
     setTimeout(function () {
-      giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups made on this page are sent if it loads later, or from the next page view');
+      giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups are sent if it loads later, or by the next page view');
     }, ms);
   } catch (e) {}
 
@@ -524,7 +512,7 @@ export function install(tag, version, files) {
       if (refused) throw refused;
       await start(files.glue, { module_or_path: wasm });
     } catch (e) {
-      if (e !== refused) console.warn('[Affitor] the WebAssembly tracker could not start, so its JavaScript build takes over:', e);
+      if (e !== refused) console.warn('[Affitor] the wasm did not start: its JavaScript build takes over:', e);
       try {
         await start(await files.fallback());
       } catch (e2) {
@@ -572,8 +560,8 @@ function wasmRefused() {
     return null;
   } catch (e) {
     var missing = typeof WebAssembly !== 'object';
-    if (missing) console.warn('[Affitor] this browser has no WebAssembly (turned off, as in iOS Lockdown Mode), so the tracker runs its JavaScript build');
-    else console.error("[Affitor] this page's Content-Security-Policy does not allow WebAssembly, so the tracker runs its larger JavaScript fallback: add 'wasm-unsafe-eval' to its script-src");
+    if (missing) console.warn('[Affitor] no WebAssembly in this browser (iOS Lockdown Mode?): the tracker runs its JavaScript build');
+    else console.error("[Affitor] this page's Content-Security-Policy forbids WebAssembly, so the tracker runs its larger JavaScript build: add 'wasm-unsafe-eval' to script-src");
     return e || 'refused';
   }
 }
@@ -588,9 +576,9 @@ function publish(api) {
     w.affitor = api;
   } catch (e) {}
   if (read(w, 'affitor') !== api) {
-    console.error('[Affitor] window.affitor is taken by another script and cannot be replaced: use window.affitorQueue (or the module entry) to reach this tracker');
+    console.error('[Affitor] window.affitor is held by another script: reach this tracker through window.affitorQueue (or the module entry)');
   } else if (old) {
     var v = read(old, 'version');
-    console.warn('[Affitor] window.affitor was set by another script' + (typeof v === 'string' ? ' (version ' + v + ')' : '') + ': this tracker replaces it; if that is Affitor\'s hosted tracker, remove its tag');
+    console.warn('[Affitor] replaced window.affitor of another script' + (typeof v === 'string' ? ' (version ' + v + ')' : '') + ': if that is Affitor\'s hosted tracker, remove its tag');
   }
 }

@@ -48,7 +48,8 @@ export function buildLoader() {
     write: false,
     format: 'iife',
     minify: true,
-    target: 'es2017',
+    // es2019 (optional catch binding, ~25 B less): Safari 16, the oldest engine tested, has it.
+    target: 'es2019',
     legalComments: 'none',
   }).outputFiles[0].text
     .replaceAll('__VERSION__', version)

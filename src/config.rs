@@ -59,7 +59,7 @@ impl Problem {
                 v.as_str(),
             ),
             Problem::BadTimeout(v) => (
-                "data-affitor-timeout must be a number of milliseconds (0 to 30000), ignoring: ",
+                "data-affitor-timeout must be 0 to 30000 (ms), ignoring: ",
                 v.as_str(),
             ),
             Problem::BadCookieDomain(v) => (
@@ -69,7 +69,7 @@ impl Problem {
             Problem::BadSwitch(name, v) => {
                 return cat(&[
                     name,
-                    " must be \"true\" or \"false\" (or 1/0, or empty for on); it stays off, ignoring: ",
+                    " must be true, false, 1, 0 or empty (on); it stays off, ignoring: ",
                     v,
                 ]);
             }

@@ -105,7 +105,7 @@ fn follow_the_page(page: &'static state::Page) {
                 console::error(&text::cat(&[
                     "this page's Content-Security-Policy blocks the tracker's requests to ",
                     &page.config.api_base,
-                    ": add it to connect-src, or serve the API from the site's own origin (a first-party data-affitor-api-base). Leads are kept and sent once it is allowed",
+                    ": add it to connect-src (or use a first-party data-affitor-api-base); leads are kept until then",
                 ]));
             }
         }),
@@ -133,10 +133,7 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
 /// this page (CONTRACT.md §10). Takes the loader's two unused arguments, as every call does.
 #[wasm_bindgen]
 pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
-    let outcome = forget::forget().to_js();
-    if let Some(f) = resolve.dyn_ref::<Function>() {
-        let _ = f.call1(&JsValue::UNDEFINED, &outcome);
-    }
+    settle(&resolve, forget::forget());
 }
 
 /// A same-document navigation (history, back/forward, Turbo Drive, the Navigation API): the
@@ -153,8 +150,8 @@ pub fn run(entry: JsValue) {
     queue::run(&entry);
 }
 
-/// `affitor.getClickId()`: the stored click id, or `null`.
-#[wasm_bindgen(js_name = getClickId)]
+/// `affitor.getClickId()`: the stored click id, or `null`. Not an export: the loader reads
+/// `getData().clickId`, the same value (an export costs a wasm wrapper and glue on every page).
 pub fn get_click_id() -> JsValue {
     click::cookies::click_id().map_or(JsValue::NULL, JsValue::from)
 }
@@ -198,10 +195,15 @@ fn answer_boxed(
             Some(no) => no,
             None => work.await,
         };
-        if let Some(f) = resolve.dyn_ref::<Function>() {
-            let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
-        }
+        settle(&resolve, outcome);
     });
+}
+
+/// Hands `outcome` to the loader's `resolve` (nothing, where no one waits for it).
+fn settle(resolve: &JsValue, outcome: Outcome) {
+    if let Some(f) = resolve.dyn_ref::<Function>() {
+        let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
+    }
 }
 
 // The shipped build has no std: a panic is a plain trap instead of pulling in the formatting

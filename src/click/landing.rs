@@ -61,7 +61,7 @@ pub fn capture(landings: Vec<JsValue>) {
         }
         if rules::aff_in_hash(&url) {
             console::debug(
-                "the aff parameter is in the hash route: capturing the click with the full URL",
+                "aff in the hash route: capturing the full URL",
                 &url.as_str().into(),
             );
         }
