@@ -451,7 +451,7 @@ fn unreachable_api(status: u16) {
         return;
     }
     console::error(
-        "the tracking API cannot be reached from this page although the browser is online: check that the page's Content-Security-Policy connect-src allows data-affitor-api-base, and that no ad-blocker blocks it (a first-party api-base avoids both). The lead is kept and sent on the next page view",
+        "the tracking API cannot be reached (the browser is online): check the CSP's connect-src and ad-blockers (a first-party api-base avoids both); the lead is kept for the next page view",
     );
 }
 

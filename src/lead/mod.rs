@@ -116,7 +116,7 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
 fn keyless(problem: KeyProblem) {
     console::error(&crate::text::cat(&[
         problem.message(),
-        ": the lead is sent with customer_key null and this browser's click id, but the payments that follow cannot be attributed to this customer without the key",
+        ": the lead goes with customer_key null and the click id, and later payments cannot be attributed to this customer",
     ]));
 }
 

@@ -178,7 +178,7 @@ pub fn change(now: f64, f: &mut dyn FnMut(&mut Vec<Entry>) -> bool) {
     let back = stored(now);
     if back.len() != entries.len() || back.iter().zip(entries.iter()).any(|(a, b)| a.id != b.id) {
         crate::browser::console::warn(
-            "this page's storage does not keep the tracker's outbox: unsent leads are kept for this page only",
+            "this page's storage keeps no outbox: unsent leads are kept for this page only",
         );
         *memory = Some(entries);
     }
