@@ -26,16 +26,13 @@ pub fn command(name: &str) -> Option<Command> {
 }
 
 /// Runs every entry already queued, in order, and empties the queue where the page lets it.
+/// (The loader hands over a copy of the page's queue, and says so when that is no array: here
+/// anything but an array holds no entry.)
 pub fn drain(queue: &JsValue) {
-    if queue.is_undefined() || queue.is_null() {
-        return;
-    }
-    if !js::is_array(queue) {
-        console::warn("window.affitorQueue is not an array, so its entries cannot be run");
-        return;
-    }
     let entries = js::items(queue, MAX_ENTRIES);
-    js::set(queue, "length", &0.into());
+    if !entries.is_empty() {
+        js::set(queue, "length", &0.into());
+    }
     for entry in entries {
         run(&entry);
     }
