@@ -1,4 +1,4 @@
-// affitor.diagnose() (CONTRACT.md §9), built into dist/affitor-tracker-diagnose.js and loaded
+// affitor.diagnose() (docs/contract.md §9), built into dist/affitor-tracker-diagnose.js and loaded
 // by the loader (install.js) only when diagnose() is called: no visitor downloads it.
 //
 // What only the tracker's rules can say (its settings as config::parse reads them, the cookie
@@ -237,7 +237,7 @@ async function reachable(d, add) {
 }
 
 /**
- * `test-lead`: CONTRACT.md §6's test-mode lead, straight to the API: not the tracker's outbox,
+ * `test-lead`: docs/contract.md §6's test-mode lead, straight to the API: not the tracker's outbox,
  * not deduplicated, nothing stored.
  */
 async function testLead(d, add) {

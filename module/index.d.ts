@@ -52,7 +52,7 @@ export function getClickId(): string | null;
 export function getData(): AffitorData;
 
 /**
- * Checks the integration on this page (CONTRACT.md §9) and logs each check with the `[Affitor]`
+ * Checks the integration on this page (docs/contract.md §9) and logs each check with the `[Affitor]`
  * prefix; `{ testLead: true }` also sends the documented test-mode lead. Never rejects; called
  * before `init()`, it waits for it a while. On a server: `ok: false`.
  */

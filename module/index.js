@@ -114,7 +114,7 @@ export function getData() {
 }
 
 /**
- * `diagnose({ testLead }?)`: checks the integration on this page (CONTRACT.md §9) and logs each
+ * `diagnose({ testLead }?)`: checks the integration on this page (docs/contract.md §9) and logs each
  * check with the `[Affitor]` prefix; resolves to `{ ok, checks }`, never rejects. Before init()
  * it waits a while for it. On a server: `ok: false`. An async function: its Promise is the
  * engine's own, whatever the page did to window.Promise.

@@ -1,4 +1,4 @@
-//! The `data-affitor-*` attributes of the script tag (CONTRACT.md §1).
+//! The `data-affitor-*` attributes of the script tag (docs/contract.md §1).
 
 use crate::text::{self, cat};
 use alloc::string::String;

@@ -1,4 +1,4 @@
-//! What `affitor.diagnose()` (CONTRACT.md §9) asks of the tracker: the facts its own rules give
+//! What `affitor.diagnose()` (docs/contract.md §9) asks of the tracker: the facts its own rules give
 //! (the settings as `config::parse` reads them, the cookie domain `click::cookies` writes at,
 //! the click cookies, the outbox), as JSON for `loader/diagnose.js`, which makes the checks.
 //!
@@ -19,7 +19,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
-/// The check of CONTRACT.md §9 a problem of the tag belongs to.
+/// The check of docs/contract.md §9 a problem of the tag belongs to.
 fn check(p: &Problem) -> &'static str {
     match p {
         Problem::MissingProgramId | Problem::BadProgramId(_) => "program-id",

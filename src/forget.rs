@@ -1,4 +1,4 @@
-//! `affitor.forget()` (CONTRACT.md §10): a visitor withdrew consent, so everything the tracker
+//! `affitor.forget()` (docs/contract.md §10): a visitor withdrew consent, so everything the tracker
 //! wrote in this browser goes (its cookies at every domain it may have set them, its
 //! `localStorage` keys), and the tracker stops on this page: what it would write or send from
 //! now on, it refuses.
@@ -10,7 +10,7 @@ use crate::outcome::Outcome;
 use crate::state;
 use alloc::vec::Vec;
 
-/// Every cookie the tracker writes (CONTRACT.md §3).
+/// Every cookie the tracker writes (docs/contract.md §3).
 pub const COOKIES: [&str; 4] = [
     jar::CLICK_ID,
     jar::CLICK_IDS,

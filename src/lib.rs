@@ -130,7 +130,7 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
 }
 
 /// `affitor.forget()`: removes every cookie and storage key the tracker wrote and stops it on
-/// this page (CONTRACT.md §10). Takes the loader's two unused arguments, as every call does.
+/// this page (docs/contract.md §10). Takes the loader's two unused arguments, as every call does.
 #[wasm_bindgen]
 pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
     settle(&resolve, forget::forget());

@@ -1,4 +1,4 @@
-//! What `signup()` and `trackClick()` resolve to (CONTRACT.md §2): `{ ok, status?, error?, … }`.
+//! What `signup()` and `trackClick()` resolve to (docs/contract.md §2): `{ ok, status?, error?, … }`.
 //! Built property by property, not through the page's `JSON.parse`, which a page may break.
 
 use crate::browser::{http::Reply, js};

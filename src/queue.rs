@@ -1,4 +1,4 @@
-//! `window.affitorQueue`: calls a page made before the tracker loaded (CONTRACT.md §2).
+//! `window.affitorQueue`: calls a page made before the tracker loaded (docs/contract.md §2).
 //! Entries are arrays like `['signup', customerKey, email]`; each is read without trusting it
 //! (a getter, a Proxy, a frozen array).
 

@@ -1,4 +1,4 @@
-//! When to try a request again (CONTRACT.md §4): network failures, 408, 429 and 5xx are
+//! When to try a request again (docs/contract.md §4): network failures, 408, 429 and 5xx are
 //! retried with exponential backoff and jitter, honouring `Retry-After`; other answers are final.
 
 /// In-page attempts before a lead waits for the visitor's next page view.

@@ -8,7 +8,7 @@ use core::ops::Deref;
 pub struct Page {
     pub config: Config,
     pub timings: Timings,
-    /// One id per page load (CONTRACT.md §4 `session_id`); the owner of the outbox entries
+    /// One id per page load (docs/contract.md §4 `session_id`); the owner of the outbox entries
     /// this page holds.
     pub session_id: String,
     /// Numbers this page's outbox entries.

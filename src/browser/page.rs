@@ -75,7 +75,7 @@ pub fn attribute(tag: &JsValue, name: &str) -> Option<String> {
         .flatten()
 }
 
-/// What the click request reports about the visitor's browser (CONTRACT.md §5).
+/// What the click request reports about the visitor's browser (docs/contract.md §5).
 pub struct Environment {
     pub title: String,
     pub referrer: String,

@@ -1,5 +1,5 @@
 //! The click's first-party cookies in this page's jar: read for each lead, written for each
-//! click (CONTRACT.md §3), with the widest domain the browser lets the page set.
+//! click (docs/contract.md §3), with the widest domain the browser lets the page set.
 
 use super::jar::{self, AFF_URL, CLICK_ID, CLICK_IDS, LEGACY_CLICK_ID};
 use super::rules;
@@ -8,7 +8,7 @@ use crate::state;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Cookie lifetime when the API names none (CONTRACT.md §3).
+/// Cookie lifetime when the API names none (docs/contract.md §3).
 pub const DEFAULT_WINDOW_DAYS: u64 = 60;
 const PROBE: &str = "affitor_probe";
 

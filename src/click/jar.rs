@@ -1,4 +1,4 @@
-//! The tracker's first-party cookies (CONTRACT.md §3), found in a `document.cookie` string.
+//! The tracker's first-party cookies (docs/contract.md §3), found in a `document.cookie` string.
 //! Values are stored percent-encoded; the browser's `decodeURIComponent` decodes them
 //! (`page::decode`).
 

@@ -1,4 +1,4 @@
-//! Landings (CONTRACT.md §3 "When a click is captured"): the address the document was navigated
+//! Landings (docs/contract.md §3 "When a click is captured"): the address the document was navigated
 //! to, as the loader recorded it when the tag ran, the same-document navigations since, and the
 //! landings an earlier page view of the site left unrecorded (a fast bounce). Each address with
 //! an `aff` is captured once, one after another, so that the last click wins.

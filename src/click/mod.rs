@@ -1,4 +1,4 @@
-//! Click capture (CONTRACT.md §3, §5): a landing URL with `?aff=` is reported to the API, and
+//! Click capture (docs/contract.md §3, §5): a landing URL with `?aff=` is reported to the API, and
 //! the click id it hands out is kept in first-party cookies for the signup that follows.
 
 pub mod cookies;

@@ -1,4 +1,4 @@
-//! Click capture's rules (CONTRACT.md §3, §5): the `aff` parameter of a landing URL, the click
+//! Click capture's rules (docs/contract.md §3, §5): the `aff` parameter of a landing URL, the click
 //! request, and the cookies its answer is kept in.
 
 use crate::json::Obj;
@@ -128,7 +128,7 @@ pub fn cookie_line(
     s
 }
 
-/// What the click request says about the visit (CONTRACT.md §5).
+/// What the click request says about the visit (docs/contract.md §5).
 pub struct Visit<'a> {
     pub affiliate_url: &'a str,
     /// The page's own address (for `trackClick(url)`, not `url`).
@@ -168,7 +168,7 @@ impl Visit<'_> {
         if let Some(id) = self.program_id {
             o.raw("program_id", id);
         }
-        // CONTRACT.md §1: in test mode, every event carries the test markers.
+        // docs/contract.md §1: in test mode, every event carries the test markers.
         o.raw(
             "additional_data",
             &crate::lead::body::additional_data(self.test_mode, self.program_id),

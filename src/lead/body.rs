@@ -1,17 +1,17 @@
-//! The lead request body of CONTRACT.md §4, and reading it back from the outbox.
+//! The lead request body of docs/contract.md §4, and reading it back from the outbox.
 
 use crate::json::Obj;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// The most click ids a lead carries (CONTRACT.md §3).
+/// The most click ids a lead carries (docs/contract.md §3).
 pub const HISTORY_MAX: usize = 20;
 
 /// Everything a lead request says.
 #[derive(Debug, PartialEq)]
 pub struct Lead {
     pub click_id: Option<String>,
-    /// `None` only when a click id carries the lead (CONTRACT.md §2).
+    /// `None` only when a click id carries the lead (docs/contract.md §2).
     pub customer_key: Option<String>,
     pub email: Option<String>,
     pub click_ids: Vec<String>,

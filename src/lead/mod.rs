@@ -1,4 +1,4 @@
-//! Signups (CONTRACT.md §2, §4): `signup()`'s way from its arguments to its result, and the
+//! Signups (docs/contract.md §2, §4): `signup()`'s way from its arguments to its result, and the
 //! calls a page made before the tracker ran.
 
 pub mod args;
