@@ -1,4 +1,4 @@
-// Issue 13, point 2: the package in real apps, one per bundler (tests/bundlers/<app>/), installed
+// The package in real apps, one per bundler (tests/bundlers/<app>/), installed
 // from the packed tarball as a site would (`npm pack`, then `npm install ./affitor-tracker-….tgz`),
 // with `import { init, signup } from 'affitor-tracker'` and no bundler configuration. Each app's
 // page has a signup form: headless Chromium submits it, and the lead must arrive at the dev

@@ -1,4 +1,4 @@
-// The dev collector over real HTTP: the public API's answers (CONTRACT.md §4–§6), the dev
+// The dev collector over real HTTP: the public API's answers (docs/contract.md §4–§6), the dev
 // endpoints, fault injection, persistence and static serving. No browser.
 //
 //   node --test tests/collector.test.mjs

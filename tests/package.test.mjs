@@ -1,4 +1,4 @@
-// Issue 6, point 1: the npm package. `npm pack` ships the built tracker, the module entry and
+// The npm package. `npm pack` ships the built tracker, the module entry and
 // the declarations, and nothing else; the module entry imported on Node (server-side
 // rendering) does nothing, touches no `window` or `document`, and every function is a no-op.
 //

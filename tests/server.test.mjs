@@ -1,4 +1,4 @@
-// Issue 16: first-party mode and server-side leads, `affitor-tracker/server` (CONTRACT.md §7).
+// First-party mode and server-side leads, `affitor-tracker/server` (docs/contract.md §7).
 // Everything runs in front of the dev collector as the API: a real Express app and a plain
 // node:http server with nodeMiddleware, the fetch-style handler, headless Chromium on a page
 // of the Express app, trackLead, and the `affitor-tracker test-lead` command.

@@ -1,4 +1,4 @@
-// Issue 6, point 4: the TypeScript declarations, checked the way a site's TypeScript meets them.
+// The TypeScript declarations, checked the way a site's TypeScript meets them.
 // tests/types/ holds the documented usages (README.md's snippets) and the calls that must be
 // refused (each under `// @ts-expect-error`, so a declaration that accepts one fails tsc too).
 // They are compiled with `tsc --noEmit` inside a project that has the packed package installed,

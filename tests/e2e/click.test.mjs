@@ -1,4 +1,4 @@
-// Click capture (CONTRACT.md §3, §5): landing with ?aff=, the click request, the cookies, and
+// Click capture (docs/contract.md §3, §5): landing with ?aff=, the click request, the cookies, and
 // the signup that follows, in headless Chromium against the dev collector.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// The tracker under a consent manager (issue 24): the real vanilla-cookieconsent 3 blocks the tag
+// The tracker under a consent manager: the real vanilla-cookieconsent 3 blocks the tag
 // (type="text/plain" data-category="marketing") until the visitor consents, then runs it; on
 // withdrawal the page calls affitor.forget(). In headless Chromium against the dev collector.
 import assert from 'node:assert/strict';

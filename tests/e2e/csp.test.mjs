@@ -1,4 +1,4 @@
-// The CSP fallback (CONTRACT.md §1): on a page whose Content-Security-Policy forbids WebAssembly,
+// The CSP fallback (docs/contract.md §1): on a page whose Content-Security-Policy forbids WebAssembly,
 // the loader names 'wasm-unsafe-eval' once and runs the same tracker compiled to JavaScript
 // (dist/affitor_tracker_fallback.js), so leads still arrive. Elsewhere that file is never fetched.
 import assert from 'node:assert/strict';

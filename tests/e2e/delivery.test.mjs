@@ -1,4 +1,4 @@
-// Leads that arrive (issue: "survive redirects, outages and double submits"), each shown in
+// Leads that arrive, each shown in
 // headless Chromium against the dev collector's fault injection.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';

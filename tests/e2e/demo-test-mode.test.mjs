@@ -1,4 +1,4 @@
-// The demo's test-mode switch and its "Make a test lead" button (issue 13, point 5): a newcomer
+// The demo's test-mode switch and its "Make a test lead" button: a newcomer
 // turns test mode on from the page, the tracker restarts in test mode, and one click makes a
 // lead that the collector records as a test; turned off, the tracker is live again.
 //

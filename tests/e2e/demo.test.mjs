@@ -1,5 +1,5 @@
 // The demo site (www/) as a person goes through it: land from an affiliate link, sign up, and see
-// the lead arrive, in the page's live panel and in the collector's event log (issue 3, point 4).
+// the lead arrive, in the page's live panel and in the collector's event log.
 //
 // The demo is served by the collector itself, so the pages open at http://localhost:PORT/ and
 // call the API on their own origin (the collector fills `%AFFITOR_API_BASE%` from the Host

@@ -1,4 +1,4 @@
-// affitor.diagnose() (issue 25, CONTRACT.md §9): the integration checks itself on the live page.
+// affitor.diagnose(): the integration checks itself on the live page.
 // Each test opens a page as a site owner would have it, calls diagnose() as from the console,
 // and asserts the checks it answers and logs. (The healthy page in every engine:
 // engines.test.mjs.)

@@ -1,4 +1,4 @@
-// The journeys every visitor's browser must get right (issue 11), written once and run in each
+// The journeys every visitor's browser must get right, written once and run in each
 // engine of the run: Chromium, Firefox, WebKitGTK and WPE WebKit (engines.mjs; AFFITOR_ENGINE
 // picks some). Each asserts what a site owner would notice: the lead at the collector, what
 // signup() resolved, the [Affitor] console lines, and no error in the page.

@@ -1,4 +1,4 @@
-// The examples under www/examples/ (issue 6, point 3), each driven in headless Chromium as a
+// The examples under www/examples/, each driven in headless Chromium as a
 // person would use it, against the npm package as `npm pack` ships it: the plain HTML page
 // (script tag + queued snippet), the React app (bundled by esbuild from 'affitor-tracker') and
 // the server-rendered site (www/examples/ssr/, which imports the package on the server too).

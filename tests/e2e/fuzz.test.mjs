@@ -1,4 +1,4 @@
-// Issue 17, item 3: a seeded fuzz test. More than 10 000 calls with arguments of random types
+// A seeded fuzz test. More than 10 000 calls with arguments of random types
 // (strings with lone surrogates, strings of only NBSP/BOM/U+2028/U+3000, NaN, ±Infinity, -0,
 // BigInt, Symbols, null/undefined, objects with throwing getters, Proxies that throw on every
 // trap, arrays, functions, the object form of signup) to signup, trackClick, getClickId, getData

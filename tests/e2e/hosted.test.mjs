@@ -1,4 +1,4 @@
-// Issue 12: a true drop-in for Affitor's hosted tracker. Its calls (the object form of signup,
+// A true drop-in for Affitor's hosted tracker. Its calls (the object form of signup,
 // init(), trackClick's second argument), its wire fields (has_attribution, debug_mode,
 // customer_key: null), its cookie (customer_code), an unload beacon without a preflight, boolean
 // attributes, the back/forward cache and a CSP that forbids the API: each checked at the dev

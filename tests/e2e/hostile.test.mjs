@@ -1,4 +1,4 @@
-// Issue 17: never lose an accepted lead, never send one twice, never throw, against real and
+// Never lose an accepted lead, never send one twice, never throw, against real and
 // hostile pages. Every case of the issue's "Why" list, grouped as the issue groups them, the page
 // set up as described there and the leads counted at the dev collector: exactly one per accepted
 // signup, eventually (polled with a deadline).

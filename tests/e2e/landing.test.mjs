@@ -1,4 +1,4 @@
-// When a click is captured (CONTRACT.md §3, issue 21): the landing recorded when the tag runs,
+// When a click is captured: the landing recorded when the tag runs,
 // a landing that outlives a fast bounce, client-side navigations (history, Turbo Drive),
 // init(options) as the hosted tracker has it (Google Tag Manager), and misconfiguration said.
 //

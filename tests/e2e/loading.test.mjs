@@ -1,4 +1,4 @@
-// How the script tag loads (issues 15, 13, 17, 11): one hop to the wasm from any origin, no wasm
+// How the script tag loads: one hop to the wasm from any origin, no wasm
 // download where WebAssembly may not run, the JavaScript fallback whenever the wasm cannot run,
 // loading that always ends, and page data that cannot break it.
 //

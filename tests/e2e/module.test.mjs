@@ -1,5 +1,5 @@
 // The package's ES module entry (module/index.js) in a page, bundled by esbuild from the packed
-// package (issue 6, point 1): it loads the same WebAssembly tracker as the script tag, installs
+// package: it loads the same WebAssembly tracker as the script tag, installs
 // the same window.affitor, queues calls made before init(), maps init()'s options onto the
 // tracker's settings, and shares the page with a script tag without starting a second tracker.
 //

@@ -1,4 +1,4 @@
-// Issue 22, "a page's Promise is not the tracker's": the documented journeys (a queued call
+// A page's Promise is not the tracker's: the documented journeys (a queued call
 // before the tag, a call on the loader's stub, a direct call once ready, a landing with ?aff=)
 // on pages whose `window.Promise` is not the engine's, run in every engine of the run
 // (AFFITOR_ENGINE, as engines.test.mjs). The real packages where there is one: Angular's zone.js

@@ -1,4 +1,4 @@
-// affitor-tracker/react (issue 24): <Affitor programId={42} /> and useAffitor(), as a React app
+// affitor-tracker/react: <Affitor programId={42} /> and useAffitor(), as a React app
 // writes them, rendered on the server (react-dom/server) and hydrated in Chromium: no hydration
 // error on the landing nor after a reload, `clickId` null on the server and then the browser's,
 // and updated when the landing's click is recorded after `ready`.

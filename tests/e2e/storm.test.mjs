@@ -1,4 +1,4 @@
-// Issue 22, "storage bounds that hold": a storm of page loads in one tab, each signing up a new
+// Storage bounds that hold: a storm of page loads in one tab, each signing up a new
 // customer and moving on ~80 ms later (the issue's: 300 loads; here LOADS, so the test stays well
 // under a minute). Each page notes what the outbox held when it started. Asserted: no lead lost,
 // each at the collector once; the outbox never held more than the README's bound (100 leads);

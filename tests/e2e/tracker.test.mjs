@@ -1,4 +1,4 @@
-// The tracker core in a real page (CONTRACT.md §1, §2, §4): the built dist/ loaded by a script
+// The tracker core in a real page (docs/contract.md §1, §2, §4): the built dist/ loaded by a script
 // tag into headless Chromium, leads arriving at the dev collector across origins.
 //
 // Never read the collector once right after signup() resolves: under load it resolves
