@@ -17,7 +17,7 @@ use alloc::string::String;
 use rules::Visit;
 use wasm_bindgen::JsValue;
 
-/// The window event dispatched once a click id is recorded (or adopted from another site).
+/// The window event dispatched once a click id is recorded.
 pub const CLICK_EVENT: &str = "affitor:click";
 
 /// Held while a click request is on its way: a signup waits for its click id.
