@@ -53,11 +53,6 @@ pub fn forget() -> Outcome {
     Outcome::Done
 }
 
-/// What a call answers once `forget()` has run.
-pub fn refused() -> Option<Outcome> {
-    state::stopped().then(|| Outcome::failed(None, "the tracker was stopped by forget()"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,7 +191,7 @@ fn answer_boxed(
 ) {
     spawn_local(async move {
         // After forget(), nothing more is written or sent on this page.
-        let outcome = match forget::refused() {
+        let outcome = match Outcome::stopped() {
             Some(no) => no,
             None => work.await,
         };

@@ -31,6 +31,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// What a call answers once `forget()` has stopped the tracker on this page; `None` before.
+    /// (Here, below `lead` and `forget` alike, so that delivery need not ask `forget`.)
+    pub fn stopped() -> Option<Outcome> {
+        crate::state::stopped()
+            .then(|| Outcome::failed(None, "the tracker was stopped by forget()"))
+    }
+
     pub fn failed(status: Option<u16>, error: &str) -> Outcome {
         Outcome::Failed {
             status,

@@ -221,7 +221,7 @@ pub async fn send(page: &'static Page, id: String, mut first: Option<Attempt>) -
             return Outcome::Queued;
         };
         // forget() ran since this lead was accepted: it is not sent.
-        if let Some(no) = crate::forget::refused() {
+        if let Some(no) = Outcome::stopped() {
             return no;
         }
         if page.hiding.get() {
