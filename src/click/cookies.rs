@@ -35,10 +35,8 @@ pub fn partner() -> Option<String> {
 }
 
 /// Keeps a new click: its id (also as `customer_code`, for older server code), the history,
-/// and the landing URL, for `days`. A click handed over by another site (`landing_url` None)
-/// has no landing here: the landing URL of an older click goes, so that its partner does not
-/// claim this click.
-pub fn remember(click_id: &str, days: u64, landing_url: Option<&str>) {
+/// and the landing URL, for `days`.
+pub fn remember(click_id: &str, days: u64, landing_url: &str) {
     let history = rules::push_history(&history(), click_id);
     let max_age = days * 86_400;
     let domain = domain();
@@ -46,10 +44,7 @@ pub fn remember(click_id: &str, days: u64, landing_url: Option<&str>) {
     write(CLICK_ID, click_id, max_age, domain);
     write(LEGACY_CLICK_ID, click_id, max_age, domain);
     write(CLICK_IDS, &history, max_age, domain);
-    match landing_url {
-        Some(url) => write(AFF_URL, &rules::landing_url(url), max_age, domain),
-        None => write(AFF_URL, "", 0, domain),
-    }
+    write(AFF_URL, &rules::landing_url(landing_url), max_age, domain);
 }
 
 /// Expires each of `names`: host-only, and at each of `domains`.

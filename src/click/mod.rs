@@ -104,7 +104,7 @@ async fn visit(
             // where browsers cap cookies written by scripts): writing them here would undo that.
             if !reply.flag("cookies_set_by_server") {
                 let days = js_days(&reply);
-                cookies::remember(&id, days, Some(&url));
+                cookies::remember(&id, days, &url);
             }
             console::debug("click recorded", &id.as_str().into());
             browser::events::announce(CLICK_EVENT);
