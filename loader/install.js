@@ -53,7 +53,7 @@ var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
 // The engine's own Promise: an async function's result is one whatever window.Promise is (zone.js,
 // Bluebird, a subclass). The tracker's promises are made with it, and awaited rather than given
 // to a `then` the page may have replaced.
-var P = (async function () {})().constructor;
+export var P = (async function () {})().constructor;
 var defineProperty = Object.defineProperty;
 
 /** The tracker this page runs (from the tag or the module), or undefined. */

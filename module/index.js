@@ -18,14 +18,11 @@
 // bundled into the app itself.
 
 import * as glue from '../dist/affitor_tracker.js';
-import { install as installTracker, installed, settings } from '../loader/install.js';
+import { P as Native, install as installTracker, installed, settings } from '../loader/install.js';
 
 const VERSION = '0.1.0';
 
 const NO_DATA = { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
-
-// The engine's own Promise: a page's zone.js, Bluebird or subclass may have replaced the global.
-const Native = (async () => {})().constructor;
 
 const inBrowser = () => typeof window !== 'undefined' && typeof document !== 'undefined';
 
