@@ -1,8 +1,17 @@
-// Installs window.affitor at once, so calls made now are queued; loads the tracker and hands the
-// calls over. Shared by the script tag (affitor-tracker.js) and the ES module entry
-// (module/index.js). All tracking logic lives in the WebAssembly module (or, where WebAssembly
-// cannot run, in the same module compiled to JavaScript): this file only loads, queues and hands
-// over, and never throws into the page.
+// Installs window.affitor at once, so calls made now are queued; loads the tracker when the page
+// has work for it, and hands the calls over. Shared by the script tag (affitor-tracker.js) and
+// the ES module entry (module/index.js). All tracking logic lives in the WebAssembly module (or,
+// where WebAssembly cannot run, in the same module compiled to JavaScript): the loader only
+// records, loads, queues and hands over, and never throws into the page. By concern:
+//
+//   guest.js     reading the page's data without trusting it
+//   settings.js  the tag's attributes with init()'s options over them
+//   landings.js  the landing and the same-document navigations
+//   work.js      whether the page has work now (the lazy start)
+//   queue.js     window.affitorQueue
+//   leaving.js   what waits in localStorage when the page goes before the tracker ran
+//   loading.js   the wasm, or its JavaScript build
+//   install.js   window.affitor, and the hand-over (this file)
 //
 //   tag      what the tracker reads its data-affitor-* settings from (anything with getAttribute)
 //   version  the tracker's version, for window.affitor.version
@@ -10,129 +19,29 @@
 //              fallback: () => import() of the JavaScript build,
 //              diagnose: () => import() of diagnose()'s module (loader/diagnose.js) }
 
-// Where signups made before the tracker ran wait, when the page leaves first.
-var PENDING = 'affitor_pending';
-// Where the landing (and same-document navigations) wait, when the page leaves before the
-// tracker ran: [[url, referrer, time], …], at most LANDINGS_MAX, newest last.
-var LANDINGS = 'affitor_landings';
-var LANDINGS_MAX = 10;
+import { P, inert, isArray, read, stored } from './guest.js';
+import { follow, record } from './landings.js';
+import { PENDING, keepOnLeaving } from './leaving.js';
+import { load } from './loading.js';
+import { copyQueue, take, watch } from './queue.js';
+import { programId, settings, tracked } from './settings.js';
+import { capturable, hasWork } from './work.js';
+
+export { P, settings };
+
 // Marks this tracker on window: a second copy of the tag (or the module's init()) finds it.
 var MARK = Symbol.for('affitor.tracker');
-// On that tracker: what a second tag calls with its own settings (see again()).
+// On that tracker: what a second tag calls with its own settings (see configure()).
 var AGAIN = Symbol.for('affitor.again');
-
-// init()'s options, by the script tag attribute each stands for: one line per option, for the
-// tag's init() and the module's alike.
-var OPTIONS = {
-  'data-affitor-program-id': 'programId',
-  'data-affitor-api-base': 'apiBase',
-  'data-affitor-debug': 'debug',
-  'data-affitor-test-mode': 'testMode',
-  'data-affitor-cookie-domain': 'cookieDomain',
-  'data-affitor-timeout': 'timeout'
-};
-
-/** init()'s options as the tracker reads a tag: `getAttribute(name)`, over `tag`'s own. */
-export function settings(options, tag) {
-  return {
-    getAttribute: function (name) {
-      var v = read(options, OPTIONS[name]);
-      if (v === undefined || v === null || v === false) {
-        try {
-          return tag ? tag.getAttribute(name) : null;
-        } catch (e) {
-          return null;
-        }
-      }
-      return v === true ? 'true' : String(v);
-    }
-  };
-}
-// An 8-byte empty module: compiling it throws where WebAssembly may not run.
-var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
-// The engine's own Promise: an async function's result is one whatever window.Promise is (zone.js,
-// Bluebird, a subclass). The tracker's promises are made with it, and awaited rather than given
-// to a `then` the page may have replaced.
-export var P = (async function () {})().constructor;
-var defineProperty = Object.defineProperty;
+var OUTBOX = 'affitor_outbox';
 
 /** The tracker this page runs (from the tag or the module), or undefined. */
 export function installed() {
   return window[MARK];
 }
 
-// Page data may be a getter that throws, or a Proxy: every read of it goes through here.
-function read(o, key) {
-  try {
-    return o[key];
-  } catch (e) {}
-}
-
 function notLoaded() {
   return inert({ ok: false, error: 'tracker not loaded' });
-}
-
-// A promise resolved with an object calls the object's `then`, its prototype's included: on a
-// page that polluted Object.prototype.then, ready and every signup() would wait for the page's
-// `then` (forever, if it never calls back). What the tracker resolves a promise with has a `then`
-// of its own, undefined and not enumerable (JSON, Object.keys and spreads do not show it).
-function inert(o) {
-  try {
-    defineProperty(o, 'then', { __proto__: null, value: undefined });
-  } catch (e) {}
-  return o;
-}
-
-// A plain copy of window.affitorQueue's entries (each entry's items copied too), so that a
-// frozen queue, a getter or a Proxy cannot throw inside the tracker. null if it is no array.
-// A queue longer than this is a loop or junk (a `length` of 1e9 must not stall the page).
-var MAX_QUEUE = 10000;
-
-function copyQueue(queue) {
-  var n;
-  if (!isArray(queue)) return null;
-  try {
-    n = queue.length;
-  } catch (e) {
-    // A length that cannot be read: the entries are read until the first hole.
-    for (n = 0; n < MAX_QUEUE; n++) {
-      try {
-        if (queue[n] === undefined) break;
-      } catch (e2) {
-        break;
-      }
-    }
-  }
-  if (n > MAX_QUEUE) {
-    console.warn('[Affitor] window.affitorQueue has ' + n + ' entries: only the first ' + MAX_QUEUE + ' run');
-    n = MAX_QUEUE;
-  }
-  var out = [];
-  for (var i = 0; i < n; i++) {
-    try {
-      out[out.length] = copyEntry(queue[i]);
-    } catch (e) {
-      console.warn('[Affitor] skipped an affitorQueue entry that cannot be read:', e);
-    }
-  }
-  return out;
-}
-
-function copyEntry(e) {
-  return isArray(e) ? [e[0], e[1], e[2]] : e;
-}
-
-// Array.isArray, or instanceof where a page broke it; false for what cannot be asked at all.
-function isArray(v) {
-  try {
-    return Array.isArray(v);
-  } catch (e) {
-    try {
-      return v instanceof Array;
-    } catch (e2) {
-      return false;
-    }
-  }
 }
 
 export function install(tag, version, files) {
@@ -144,54 +53,29 @@ export function install(tag, version, files) {
     } catch (e) {}
     return w[MARK];
   }
-  var options = {}; // init()'s options given before the start, over the tag's attributes
+  var config = tracked(tag);
+  // What the loader holds for the tracker until it runs (leaving.js keeps it when the page goes):
+  // the landings, and the calls made before: [method, a, b, resolve].
+  var page = { landings: record(), calls: [], forgotten: false, tracker: null };
+  var loading = false;
+  var refused = null; // why WebAssembly may not run here
+  var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
   var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
   var waited = false;
-  // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
-  // that WebAssembly may run here (so a page that forbids it never downloads the wasm), and the
-  // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
-  // on the main thread (the request leaves at its end); a plain-JS tracker pays it for its lead.
-  var refused = wasmRefused();
-  var wasm = refused ? null : fetchWasm(files.wasm);
-  warmLocks();
-  // The landing, before any script of the page rewrites the address bar: the address the
-  // document was navigated to, its referrer, and when; after those earlier page views kept
-  // (taken: this page captures them). Each is [url, referrer, time]; the tracker sets url to
-  // null once it is dealt with, and the page keeps those still open when it goes (keep()).
-  var landings = [];
-  try {
-    var stored = localStorage.getItem(LANDINGS);
-    if (stored) {
-      localStorage.removeItem(LANDINGS);
-      landings = JSON.parse(stored);
-    }
-  } catch (e) {}
-  if (!isArray(landings)) landings = [];
-  var landing = [location.href, document.referrer, Date.now()];
-  try {
-    var entry = performance.getEntriesByType('navigation')[0];
-    // (Its name has no fragment in some engines: a hash route's is the page's own.)
-    if (entry && typeof entry.name === 'string' && entry.name) landing[0] = entry.name.indexOf('#') < 0 ? entry.name + location.hash : entry.name;
-  } catch (e) {}
-  landings[landings.length] = landing;
-  // A script of the page that changed the address before the tag ran: a navigation too.
-  if (landing[0] !== location.href) landings[landings.length] = [location.href, null, landing[2]];
-  var calls = []; // [method, a, b, resolve]: calls made before the tracker took over
-  var forgotten = false; // forget() was called: this page keeps nothing for the next one
-  var tracker; // the module that runs, once it does
-  var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
-  var ready;
+  var ready, idle;
+  var taken = keepOnLeaving(page);
 
-  // The page's calls: once the tracker runs, they go to it. Before, they wait here; once loading
-  // gave up they answer at once, and are still kept: a tracker that arrives late runs them, or
-  // the next page view does (see keep).
+  // The page's calls: once the tracker runs, they go to it. Before, they wait here (and start
+  // the loading); once loading gave up they answer at once, and are still kept: a tracker that
+  // arrives late runs them, or the next page view does (leaving.js).
   function method(name) {
     return function (a, b) {
-      if (name === 'forget') forgotten = true;
+      if (name === 'forget') page.forgotten = true;
       return new P(function (resolve) {
-        if (tracker) return call(name, a, b, resolve);
-        calls[calls.length] = [name, a, b, resolve];
+        if (page.tracker) return call(name, a, b, resolve);
+        page.calls[page.calls.length] = [name, a, b, resolve];
         if (gaveUp) resolve(notLoaded());
+        wake();
       });
     };
   }
@@ -201,26 +85,45 @@ export function install(tag, version, files) {
     signup: method('signup'),
     trackClick: method('trackClick'),
     forget: method('forget'),
+    // Before the tracker runs (on a page with nothing to track, it may not run at all), the click
+    // id is read from its cookie, as the tracker reads it: affitor_click_id, else the legacy
+    // customer_code.
     getClickId: function () {
-      return null;
+      return cookie('affitor_click_id') || cookie('customer_code');
     },
     getData: function () {
-      return { clickId: null, programId: null, hasAttribution: false, affiliateUrl: null };
+      var id = api.getClickId();
+      // (The program id as the tracker writes it: src/config.rs program_id.)
+      var p = /^\s*(\d{1,15})\s*$/.exec(programId(config.now()));
+      return { clickId: id, programId: p && String(+p[1]), hasAttribution: !!id, affiliateUrl: cookie('affitor_aff_url') };
     }
   };
-  api.ready = new P(function (resolve) {
+  var whenReady = new P(function (resolve) {
     ready = function () {
+      idle();
       resolve(inert(api));
     };
   });
+  // Asking for `ready` is a call: the tracker starts, and it resolves once it runs the calls.
+  try {
+    Object.defineProperty(api, 'ready', {
+      enumerable: true,
+      get: function () {
+        wake();
+        return whenReady;
+      }
+    });
+  } catch (e) {}
   // The hosted tracker's init(options): before the start its options apply over the tag's
   // attributes. After the start, or naming another program id or API base than the tag (or an
-  // earlier init) does, it changes nothing, and configure() says so.
-  var started = (async function () {
-    await api.ready;
-  })();
+  // earlier init) does, it changes nothing, and configure() says so. It resolves once the
+  // tracker runs, or at once on a page with nothing to track yet (the tracker starts at its
+  // first call).
+  var started = new P(function (resolve) {
+    idle = resolve;
+  });
   api.init = function (o) {
-    configure(o);
+    config.configure(o, 0, page.tracker);
     if (waiting) go(waiting);
     return started;
   };
@@ -230,7 +133,7 @@ export function install(tag, version, files) {
   api.diagnose = async function (o) {
     try {
       return await (await files.diagnose()).diagnose(o, function () {
-        return { m: tracker, files: files, refused: refused, gaveUp: gaveUp, tag: settings(options, tag), el: tag, api: api };
+        return { m: page.tracker, files: files, refused: refused, gaveUp: gaveUp, tag: config.now(), el: tag, api: api };
       });
     } catch (e) {
       var message = 'diagnose() could not load affitor-tracker-diagnose.js: ' + e;
@@ -238,155 +141,25 @@ export function install(tag, version, files) {
       return { ok: false, checks: [{ id: 'diagnose', ok: false, level: 'error', message: message }] };
     }
   };
-  // `second`: a second tag (or the module's later init()), which changes nothing. What a call
-  // that changes nothing asks otherwise than this tracker is named in one warning; another
-  // program id or API base than the tag (or an earlier init) names is a clash, both named (a
-  // leftover tag).
-  function configure(o, second) {
-    try {
-      var other = second || settings(o || {});
-      var mine = settings(options, tag);
-      var names = [];
-      var clash, k, v;
-      for (k in OPTIONS) {
-        v = other.getAttribute(k);
-        if (v != null && v !== mine.getAttribute(k)) {
-          names[names.length] = OPTIONS[k];
-          if (/program|api/.test(k) && mine.getAttribute(k) != null) clash = 1;
-        }
-      }
-      if (!(second || tracker || clash)) {
-        for (k in OPTIONS) if (other.getAttribute(k) != null) options[OPTIONS[k]] = o[OPTIONS[k]];
-      } else if (names.length) {
-        console.warn('[Affitor] ignored, the tracker keeps its settings: ' + names.join(', ') +
-          (/program|api/i.test(names) ? ' (it runs program ' + about(mine) + '; the other tag or init() names program ' + about(other) + ': remove the leftover)' : ''));
-      }
-    } catch (e) {}
-  }
-  function again(t) {
-    configure(0, t);
-  }
-  function about(t) {
-    return programId(t) + ' at ' + (t.getAttribute('data-affitor-api-base') || 'https://api.affitor.com');
-  }
-  function programId(t) {
-    return t.getAttribute('data-affitor-program-id') || t.getAttribute('data-affitor-program') || read(w, 'AFFITOR_PROGRAM_ID');
-  }
   try {
     Object.defineProperty(w, MARK, { value: api });
-    Object.defineProperty(api, AGAIN, { value: again });
+    Object.defineProperty(api, AGAIN, {
+      value: function (t) {
+        config.configure(0, t);
+      }
+    });
   } catch (e) {}
   publish(api);
 
-  // Same-document navigations (a router's history calls, back/forward, Turbo Drive, the
-  // Navigation API): each address goes to the tracker, or waits for it. The page's history
-  // calls are wrapped, called through, and return what they return.
-  function navigated() {
-    try {
-      var entry = [location.href, null, Date.now()];
-      if (landings.length < 50) landings[landings.length] = entry;
-      if (tracker) tracker.navigated(entry);
-    } catch (e) {}
-  }
-  function wrap(name) {
-    try {
-      var original = history[name];
-      if (typeof original !== 'function') return;
-      history[name] = function () {
-        var result = original.apply(this, arguments);
-        navigated();
-        return result;
-      };
-    } catch (e) {}
-  }
-  wrap('pushState');
-  wrap('replaceState');
-  // (A fragment navigation fires popstate too; Turbo Drive calls the history methods as well.)
-  addEventListener('popstate', navigated);
-  addEventListener('turbo:load', navigated);
-  try {
-    navigation.addEventListener('navigatesuccess', navigated);
-  } catch (e) {}
-
-  // If the page goes before the tracker runs, its signups wait in localStorage for the next
-  // page view, where the tracker sends them: a fast redirect must not lose a lead. Each call is
-  // written on its own, so one that cannot be (a BigInt) costs only itself.
-  var kept = false; // whether this page added to PENDING
-  var before; // PENDING as it was before that
-  function keep() {
-    var saved = [];
-    if (forgotten) return; // consent withdrawn
-    var list = copyQueue(read(w, 'affitorQueue')) || [];
-    var i;
-    for (i = 0; i < calls.length; i++) if (calls[i][0] === 'signup') save(saved, calls[i][1], calls[i][2]);
-    for (i = 0; i < list.length; i++) {
-      if (isArray(list[i]) && list[i][0] === 'signup') save(saved, list[i][1], list[i][2]);
-    }
-    if (!saved.length) return;
-    try {
-      var old = kept ? before : localStorage.getItem(PENDING);
-      append(PENDING, old, saved);
-      kept = true;
-      before = old;
-    } catch (e) {}
-  }
-  // The landings still open, each on its own (one that cannot be written costs only itself),
-  // after those other page views kept since, the newest LANDINGS_MAX. (Back from the
-  // back/forward cache, a landing kept twice is captured once: the next page view skips an
-  // address it has seen.)
-  function keepLandings() {
-    if (forgotten) return;
-    var items = [];
-    for (var i = 0; i < landings.length; i++) {
-      try {
-        if (read(landings[i], 0)) items[items.length] = json(landings[i]);
-      } catch (e) {}
-    }
-    if (!items.length) return;
-    try {
-      append(LANDINGS, localStorage.getItem(LANDINGS), items, LANDINGS_MAX);
-    } catch (e) {}
-  }
-  // Writes at `key` the list stored as `old` (JSON text; anything else counts as none) with
-  // `items` (JSON texts) after it, the newest `max` if given. Throws where storage does.
-  function append(key, old, items, max) {
-    var list = [];
-    try {
-      var stored = JSON.parse(old);
-      if (isArray(stored)) for (var i = 0; i < stored.length; i++) list[i] = json(stored[i]);
-    } catch (e) {}
-    localStorage.setItem(key, '[' + list.concat(items).slice(-max).join(',') + ']');
-  }
-  function save(saved, key, email) {
-    try {
-      saved[saved.length] = '[' + json(key) + ',' + json(email) + ',' + json(location.href) + ']';
-    } catch (e) {
-      console.warn('[Affitor] a signup made before the tracker loaded cannot be kept for the next page view:', e);
-    }
-  }
-  function json(v) {
-    var s = JSON.stringify(v);
-    return typeof s === 'string' ? s : 'null';
-  }
-  addEventListener('pagehide', keep);
-  // After the start too: a landing whose click is unanswered when the page goes.
-  addEventListener('pagehide', keepLandings);
-
-  // The tracker runs on this page after all (perhaps back from the back/forward cache): what
-  // this page kept is taken back, since the tracker is about to run those calls itself.
-  function takeBack() {
-    if (!kept) return;
-    kept = false;
-    try {
-      if (before === null) localStorage.removeItem(PENDING);
-      else localStorage.setItem(PENDING, before);
-    } catch (e) {}
-  }
+  follow(page.landings, function (entry) {
+    if (page.tracker) page.tracker.navigated(entry);
+    else if (capturable(entry[0])) wake();
+  });
 
   // Calls into the tracker: it resolves `resolve` (never rejects), and never throws into the page.
   function call(name, a, b, resolve) {
     try {
-      tracker[name](a, b, function (r) {
+      page.tracker[name](a, b, function (r) {
         resolve(inert(r));
       });
     } catch (e) {
@@ -410,17 +183,17 @@ export function install(tag, version, files) {
   // attributes, and configures it with init() instead) waits for init(), or the page's load
   // event, whichever comes first.
   function run(m) {
-    if (tracker) return;
+    if (page.tracker) return;
     var queue = read(w, 'affitorQueue');
     var list = copyQueue(queue);
     if (!list && queue != null) console.warn('[Affitor] window.affitorQueue is not an array, so its entries cannot be run');
     var rest = [];
     for (var i = 0; list && i < list.length; i++) {
-      if (isArray(list[i]) && list[i][0] === 'init') configure(list[i][1]);
+      if (isArray(list[i]) && list[i][0] === 'init') config.configure(list[i][1]);
       else rest[rest.length] = list[i];
     }
-    var config = settings(options, tag);
-    if (!waited && programId(config) == null && document.readyState !== 'complete') {
+    var now = config.now();
+    if (!waited && programId(now) == null && document.readyState !== 'complete') {
       waited = true;
       waiting = m;
       addEventListener('load', function () {
@@ -429,39 +202,15 @@ export function install(tag, version, files) {
       return;
     }
     waiting = null;
-    takeBack();
-    m.start(config, list ? rest : [], landings);
-    tracker = m;
-    removeEventListener('pagehide', keep);
+    taken();
+    m.start(now, rest, page.landings);
+    page.tracker = m;
 
-    // The page's queue: emptied (its entries ran) and its push replaced, so that entries pushed
-    // from now on run at once. A frozen queue is swapped for a new array.
-    function push() {
-      for (var i = 0; i < arguments.length; i++) {
-        try {
-          var entry = copyEntry(arguments[i]);
-          if (isArray(entry) && entry[0] === 'init') api.init(entry[1]);
-          else m.run(entry);
-        } catch (e) {
-          console.warn('[Affitor] skipped an affitorQueue entry that cannot be read:', e);
-        }
-      }
-      return read(queue, 'length');
-    }
-    if (list) {
-      try {
-        queue.length = 0;
-        queue.push = push;
-      } catch (e) {}
-    }
-    if (!list || read(queue, 'push') !== push) {
-      queue = [];
-      queue.push = push;
-      try {
-        w.affitorQueue = queue;
-      } catch (e) {}
-    }
-
+    // Entries pushed from now on run at once.
+    take(function (entry) {
+      if (entry && entry[0] === 'init') api.init(entry[1]);
+      else m.run(entry);
+    });
     // getData()'s clickId is the stored click id, as getClickId() answers it.
     api.getClickId = safe(
       function () {
@@ -472,8 +221,9 @@ export function install(tag, version, files) {
       }
     );
     api.getData = safe(m.getData, api.getData);
-    for (var i = 0; i < calls.length; i++) call(calls[i][0], calls[i][1], calls[i][2], calls[i][3]);
-    calls = [];
+    var calls = page.calls;
+    page.calls = [];
+    for (i = 0; i < calls.length; i++) call(calls[i][0], calls[i][1], calls[i][2], calls[i][3]);
     ready();
   }
 
@@ -488,81 +238,49 @@ export function install(tag, version, files) {
 
   // Loading ends: the calls made so far answer 'tracker not loaded', ready resolves.
   function giveUp(message, e) {
-    if (tracker || gaveUp) return;
+    if (page.tracker || gaveUp) return;
     gaveUp = true;
     if (e === undefined) console.error(message);
     else console.error(message, e); // as an argument: whatever was thrown, logging cannot throw
-    for (var i = 0; i < calls.length; i++) calls[i][3](notLoaded());
+    for (var i = 0; i < page.calls.length; i++) page.calls[i][3](notLoaded());
     ready();
   }
 
-  var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
-  if (typeof ms !== 'number' || !(ms >= 0)) ms = 10000;
-  try {
-    setTimeout(function () {
-      giveUp('[Affitor] the tracker did not load within ' + ms / 1000 + ' s: calls answer "tracker not loaded"; signups are sent if it loads later, or by the next page view');
-    }, ms);
-  } catch (e) {}
+  // Loads the tracker, once: at once on a page with work, else at the page's first call or
+  // when work appears (work.js).
+  function wake() {
+    if (loading) return;
+    loading = true;
+    var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
+    refused = load(files, run, giveUp, typeof ms === 'number' && ms >= 0 ? ms : 10000);
+  }
+  // Whether the page has work now: its landings, its queue, what earlier pages left.
+  function check() {
+    if (!loading && hasWork(page.landings, copyQueue(read(w, 'affitorQueue')), [stored(OUTBOX), stored(PENDING)])) wake();
+  }
 
-  // Imports nothing more on the normal path: the glue is here, and the wasm (its fetch started
-  // above) streams in while it compiles. Where WebAssembly may not run, or the wasm does not
-  // start, the JavaScript build takes over.
-  (async function () {
-    try {
-      if (refused) throw refused;
-      await start(files.glue, { module_or_path: wasm });
-    } catch (e) {
-      if (e !== refused) console.warn('[Affitor] the wasm did not start: its JavaScript build takes over:', e);
-      try {
-        await start(await files.fallback());
-      } catch (e2) {
-        giveUp('[Affitor] the tracker could not load:', e2);
-      }
-    }
-  })();
-
-  async function start(m, init) {
-    await m.default(init);
-    run(m);
+  check();
+  if (!loading) {
+    // Nothing to track yet: init() resolves now, and the tracker starts when work appears: a
+    // call, a queued call, an address with a click, what another tab left in the outbox when
+    // this page comes back from the back/forward cache. A page that fills window.affitorQueue
+    // after the tag is checked again at load. (A tag without a program id is reported by the
+    // tracker when it starts, and by diagnose().)
+    idle();
+    watch(check);
+    addEventListener('pageshow', check);
+    addEventListener('load', check);
   }
   return api;
 }
 
-// The page's fetch may throw, hang or resolve to anything: the glue then fails (or the load
-// timeout ends it), never the page.
-function fetchWasm(url) {
+// The cookie `name`'s decoded value, or null.
+function cookie(name) {
   try {
-    return fetch(url);
+    var m = document.cookie.match('(?:^|; )' + name + '=([^;]*)');
+    return m && m[1] ? decodeURIComponent(m[1]) : null;
   } catch (e) {
-    return P.reject(e);
-  }
-}
-
-// A page's first Web Lock request waits for the browser to connect it to its lock manager
-// (Chromium: 9.7 ms median, 2.1 ms once the page has asked anything of navigator.locks; 30 cold
-// pages each, bench/first-lock.mjs). A lead takes two locks before it leaves: asking for the
-// list of locks now, while the wasm downloads, takes that wait off its way. Nothing is held or
-// changed.
-async function warmLocks() {
-  try {
-    await navigator.locks.query();
-  } catch (e) {}
-}
-
-// Whether WebAssembly may run here, decided before anything is downloaded: a
-// Content-Security-Policy without 'wasm-unsafe-eval' makes every engine refuse (each with its own
-// message, so the message is not read; Chromium and Firefox refuse the compile, WebKit only the
-// instance, hence both), and some browsers have no WebAssembly at all (iOS Lockdown Mode).
-// Returns the reason it may not, after saying it once on the console.
-function wasmRefused() {
-  try {
-    new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(EMPTY_WASM)));
     return null;
-  } catch (e) {
-    var missing = typeof WebAssembly !== 'object';
-    if (missing) console.warn('[Affitor] no WebAssembly in this browser (iOS Lockdown Mode?): the tracker runs its JavaScript build');
-    else console.error("[Affitor] this page's Content-Security-Policy forbids WebAssembly, so the tracker runs its larger JavaScript build: add 'wasm-unsafe-eval' to script-src");
-    return e || 'refused';
   }
 }
 

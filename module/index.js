@@ -47,11 +47,13 @@ export function init(options = {}) {
   if (!started) {
     // A tracker already there (the script tag's) takes the options as its init() does.
     const running = tracker();
-    if (running) running.init(options);
     const api = running || install(options || {});
+    // (It resolves once the tracker runs, or at once where there is nothing to track yet:
+    // asking for api.ready would start the tracker.)
+    const initialized = api.init(running ? options : undefined);
     for (const [call, args, resolve] of early) resolve(call(...args));
     early = [];
-    started = Native.resolve(api.ready).then(() => undefined);
+    started = Native.resolve(initialized).then(() => undefined);
     if (onStarted) onStarted(started);
   } else if (tracker()) {
     // Started already: the same options again change nothing; others are named in a warning.

@@ -30,7 +30,7 @@ const FORM = `<!doctype html>
 /** The files the browser may fetch: this page's module and the package's module/ and dist/. */
 function staticFile(path) {
   if (path === '/page.mjs') return new URL('./page.mjs', import.meta.url);
-  const m = /^\/affitor-tracker\/(module\/index\.js|loader\/install\.js|dist\/[\w.-]+)$/.exec(path);
+  const m = /^\/affitor-tracker\/(module\/index\.js|loader\/[a-z]+\.js|dist\/[\w.-]+)$/.exec(path);
   return m && new URL(m[1], PACKAGE);
 }
 
