@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx affitor-tracker test-lead [--api-base URL] [--program-id ID]`: sends CONTRACT.md §6's
+// `npx affitor-tracker test-lead [--api-base URL] [--program-id ID]`: sends docs/contract.md §6's
 // test-mode lead and prints the API's answer, to check an API base (the real API, a first-party
 // endpoint, or the dev collector) without a browser. Exit 0 when the API accepts it.
 // An AFFITOR_API_KEY in the environment goes along as `Authorization: Bearer`.

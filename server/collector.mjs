@@ -1,4 +1,4 @@
-// The local dev collector: a loopback stand-in for the Affitor tracking API (CONTRACT.md §4–§6)
+// The local dev collector: a loopback stand-in for the Affitor tracking API (docs/contract.md §4–§6)
 // that also serves the built tracker (/affitor/…) and the demo site (www/).
 //
 // Zero npm dependencies on purpose: `npm start` and the tests must work on a fresh clone with

@@ -1,35 +1,34 @@
-// README.md's snippets are the ones the tests run: a fenced block right after a
-// `<!-- same as: FILE, FILE -->` comment must appear in each named file (line by line,
-// indentation aside), where the type check (tests/types/) or the examples suite runs it.
+// The docs' snippets are the ones the tests run: in README.md and in every guide of docs/, a
+// fenced block right after a `<!-- same as: FILE, FILE -->` comment must appear in each named
+// file (line by line, indentation aside), where the type check (tests/types/) or the examples
+// suite runs it. Every relative link between them leads to a file, and to a heading of it.
 //
 //   node --test tests/readme.test.mjs
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { root } from './packed.mjs';
 
-const readme = await readFile(join(root, 'README.md'), 'utf8');
-const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
+const docs = ['README.md', ...(await readdir(join(root, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const text = Object.fromEntries(await Promise.all(docs.map(async (d) => [d, await readFile(join(root, d), 'utf8')])));
+const readme = text['README.md'];
+const lines = (t) => t.split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
 const MARKED = /<!-- same as: ([^>]+?) -->\s*\n\s*```\w*\n([\s\S]*?)\n\s*```/g;
-const snippets = [...readme.matchAll(MARKED)].map(([, files, code]) => ({
+const snippetsOf = (doc) => [...text[doc].matchAll(MARKED)].map(([, files, code]) => ({
   files: files.split(',').map((f) => f.trim()),
   code: lines(code),
 }));
 
+// GitHub's anchor for a heading: lower case, punctuation but `-` and `_` dropped, spaces to `-`.
+const anchor = (heading) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+const anchorsOf = (t) => new Set(t.replace(/```[\s\S]*?```/g, '').split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => anchor(l.replace(/^#+ /, ''))));
+
 describe('README.md', () => {
   it('marks its snippets with the files that run them', () => {
-    assert.ok(snippets.length >= 3, `found ${snippets.length} marked snippets`);
+    assert.ok(snippetsOf('README.md').length >= 3, `found ${snippetsOf('README.md').length} marked snippets`);
   });
-
-  for (const { files, code } of snippets) {
-    for (const file of files) {
-      it(`${code.split('\n')[0]} … is in ${file}`, async () => {
-        const text = lines(await readFile(join(root, file), 'utf8'));
-        assert.ok(text.includes(code), `${file} does not contain:\n${code}`);
-      });
-    }
-  }
 
   it('names every data-affitor-* attribute the tracker reads', async () => {
     const config = await readFile(join(root, 'src', 'config.rs'), 'utf8');
@@ -37,3 +36,32 @@ describe('README.md', () => {
     for (const a of attrs) assert.ok(readme.includes(`\`${a}\``), `README.md documents ${a}`);
   });
 });
+
+for (const doc of docs) {
+  describe(doc, () => {
+    for (const { files, code } of snippetsOf(doc)) {
+      for (const file of files) {
+        it(`${code.split('\n')[0]} … is in ${file}`, async () => {
+          const ran = lines(await readFile(join(root, file), 'utf8'));
+          assert.ok(ran.includes(code), `${file} does not contain:\n${code}`);
+        });
+      }
+    }
+
+    it('links only to files and headings that exist', () => {
+      const broken = [];
+      for (const [, target] of text[doc].matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+        const [path, hash] = target.split('#');
+        const file = path ? relative(root, join(root, dirname(doc), path)) : doc;
+        // docs/cross-domain.md is another branch's, still to land; a link to it is checked once it is here.
+        if (!existsSync(join(root, file))) {
+          if (file !== 'docs/cross-domain.md') broken.push(`${target}: no file ${file}`);
+          continue;
+        }
+        if (hash && file.endsWith('.md') && !anchorsOf(text[file] ?? '').has(hash)) broken.push(`${target}: no heading #${hash} in ${file}`);
+      }
+      assert.deepEqual(broken, []);
+    });
+  });
+}

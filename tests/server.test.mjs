@@ -443,7 +443,7 @@ describe('createHandler (fetch-style)', () => {
     assert.equal(logged.contentType, 'application/json');
   });
 
-  it('works as the README\'s Next.js route handler (GET, HEAD, POST, OPTIONS)', async () => {
+  it('works as the Next.js route handler of docs/first-party.md (GET, HEAD, POST, OPTIONS)', async () => {
     const handle = createHandler({ basePath: '/affitor', trustProxy: true, apiBase: api });
     const route = async (request) => (await handle(request)) ?? new Response(null, { status: 404 });
     const at = (path, init) => route(new Request(`https://shop.example.test${path}`, init));

@@ -1,5 +1,5 @@
 // The TypeScript declarations, checked the way a site's TypeScript meets them.
-// tests/types/ holds the documented usages (README.md's snippets) and the calls that must be
+// tests/types/ holds the documented usages (the snippets of README.md and docs/) and the calls that must be
 // refused (each under `// @ts-expect-error`, so a declaration that accepts one fails tsc too).
 // They are compiled with `tsc --noEmit` inside a project that has the packed package installed,
 // under both the bundler and Node's own module resolution.

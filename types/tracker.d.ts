@@ -68,7 +68,7 @@ export interface AffitorData {
 }
 
 /**
- * The id of one of `diagnose()`'s checks (CONTRACT.md §9); `test-lead` only with `testLead: true`;
+ * The id of one of `diagnose()`'s checks (docs/contract.md §9); `test-lead` only with `testLead: true`;
  * `diagnose` alone when the checks themselves could not be loaded.
  */
 export type AffitorCheckId =

@@ -1,4 +1,4 @@
-// The API under /api/: the public tracking endpoints (CONTRACT.md §4–§6) as the real API answers
+// The API under /api/: the public tracking endpoints (docs/contract.md §4–§6) as the real API answers
 // them, and the /api/v1/dev/… endpoints for tests and demos (the event log, the request log,
 // fault injection and the live stream).
 import {
@@ -90,7 +90,7 @@ export function createApi({ store, faults, sse, sleeper, log }) {
       throw new HttpError(400, 'affiliate_url is not a valid URL');
     }
     // A hash-routed app's landing (`/#/signup?aff=X`) carries it in the fragment's query: the
-    // tracker sends the full URL (CONTRACT.md §5), as it does for any landing.
+    // tracker sends the full URL (docs/contract.md §5), as it does for any landing.
     const hashQuery = affiliateUrl.hash.split('?')[1] || '';
     const code = affiliateUrl.searchParams.get('aff') || new URLSearchParams(hashQuery).get('aff');
     if (!code) throw new HttpError(400, 'affiliate_url has no aff parameter');

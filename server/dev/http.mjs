@@ -79,7 +79,7 @@ export async function readLimitedBody(req) {
   return text;
 }
 
-// JSON, or the `text/plain` a beacon carries (CONTRACT §4: an unloading page cannot make the
+// JSON, or the `text/plain` a beacon carries (docs/contract.md §4: an unloading page cannot make the
 // preflight an application/json request needs), whose text is the same JSON.
 function isJsonContentType(req) {
   const type = (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();

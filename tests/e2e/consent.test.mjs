@@ -24,7 +24,7 @@ afterEach(() => env.closeContexts());
 
 const TRACKER_COOKIES = ['affitor_click_id', 'affitor_click_ids', 'affitor_aff_url', 'customer_code'];
 
-/** The README's set-up: the tag blocked as marketing, a signup queued, forget() on withdrawal. */
+/** docs/consent.md's set-up: the tag blocked as marketing, a signup queued, forget() on withdrawal. */
 function page() {
   return `<!doctype html><html><head><title>Pricing</title>
     <link rel="stylesheet" href="/cc/cookieconsent.css">

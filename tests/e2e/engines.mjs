@@ -358,7 +358,7 @@ async function webdriverDriver(engine) {
 export async function launchEngine(engine) {
   if (!ENGINES.includes(engine)) throw new Error(`unknown engine ${engine}`);
   if (!isInstalled(engine)) {
-    throw new Error(`${engine} is not installed: ${REQUIRES[engine].filter((f) => !existsSync(f)).join(', ')} missing (npm test installs it when run as root; see README, Browsers)`);
+    throw new Error(`${engine} is not installed: ${REQUIRES[engine].filter((f) => !existsSync(f)).join(', ')} missing (npm test installs it when run as root; see docs/maintainers.md, Developing)`);
   }
   if (engine === 'chromium') return chromiumDriver();
   if (engine === 'firefox') return firefoxDriver();

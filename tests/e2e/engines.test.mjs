@@ -301,7 +301,7 @@ for (const engine of selectedEngines()) {
     });
 
     journey('forget(): every tracker cookie and storage key gone, later calls refused', async () => {
-      // Consent withdrawn (issue 24): what the tracker wrote in this browser goes, and it stops.
+      // Consent withdrawn: what the tracker wrote in this browser goes, and it stops.
       const context = await env.browser.newContext();
       const tracker = (c) => ['affitor_click_id', 'affitor_click_ids', 'affitor_aff_url', 'customer_code'].includes(c.name);
       const storage = (p) => p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('affitor_')).sort());
@@ -435,7 +435,7 @@ for (const engine of selectedEngines()) {
       await page.context().close();
     });
 
-    // A strict one, and one as in issue 11: inline scripts allowed, no 'wasm-unsafe-eval'. The
+    // A strict one, and one as many sites have it: inline scripts allowed, no 'wasm-unsafe-eval'. The
     // queue comes from a 'self' script, as a strict site would have it.
     for (const policy of ["script-src 'self'", "script-src 'self' 'unsafe-inline'"]) describe(`a page whose CSP is ${policy}`, () => {
       const CSP = { 'Content-Security-Policy': policy };

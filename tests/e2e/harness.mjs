@@ -27,7 +27,7 @@ export async function launchBrowser() {
 }
 
 /**
- * The tracker's test timings (see the README's Developing section): a script tag to put before
+ * The tracker's test timings (see docs/maintainers.md, Developing): a script tag to put before
  * the tag, served from the site so that a page's CSP allows it.
  */
 export function timings(t = { leaseMs: 1500, retryBaseMs: 100 }) {

@@ -18,7 +18,7 @@ beforeEach(() => env.reset());
 
 const CLICK_ID = 'cust_42_1714000000000';
 const CLICK = [{ name: 'affitor_click_id', value: CLICK_ID }];
-// Short leases and backoffs (the shared convention, README "Developing"), so no test waits out a
+// Short leases and backoffs (the shared convention, docs/maintainers.md "Developing"), so no test waits out a
 // real 15 s lease.
 const TIMINGS = '<script>window.AFFITOR_TEST_TIMINGS = { leaseMs: 1500, retryBaseMs: 100, clickWaitMs: 2000, loadTimeoutMs: 3000 };</script>';
 
@@ -59,7 +59,7 @@ const WATCH = `<script>
   addEventListener('error', (e) => window.__unhandled.push(String(e.message)));
 </script>`;
 
-describe('the lead body (issue 12, item 1)', () => {
+describe('the lead body as the hosted tracker sends it', () => {
   it('has has_attribution and debug_mode as booleans: a click, not in debug mode', async () => {
     const page = await open(env, tag(env), { cookies: CLICK });
     await ready(page);
@@ -485,7 +485,7 @@ describe('requests the page forbids: a blocked API host (item 7)', () => {
   });
 });
 
-describe('a page written for the hosted tracker (issue 12, done when)', () => {
+describe('a page written for the hosted tracker', () => {
   it('runs unchanged and delivers its leads, each with has_attribution and debug_mode', async () => {
     // The calls as a site written for Affitor's hosted affitor-tracker.js makes them.
     const html = `<!doctype html><title>Hosted</title>${WATCH}

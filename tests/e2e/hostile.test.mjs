@@ -1,6 +1,7 @@
 // Never lose an accepted lead, never send one twice, never throw, against real and
-// hostile pages. Every case of the issue's "Why" list, grouped as the issue groups them, the page
-// set up as described there and the leads counted at the dev collector: exactly one per accepted
+// hostile pages. Each case a page can put the tracker in, grouped by what a site owner would
+// see (leads lost in ordinary use, sent twice, junk sent or data exposed, the tracker dying or
+// throwing into the page), and the leads counted at the dev collector: exactly one per accepted
 // signup, eventually (polled with a deadline).
 //
 // Pages set window.AFFITOR_TEST_TIMINGS (the shared convention) where a case would otherwise wait
@@ -237,7 +238,7 @@ describe('leads lost in ordinary use', () => {
       );
       assert.equal(r.unsettled, undefined, 'signup() settled');
       // A fetch that never answers holds the wasm back too: after the load timeout the call is
-      // answered "tracker not loaded" (an answer, as issue 17 asks), and kept for the next page.
+      // answered "tracker not loaded" (an answer, never a call left hanging), and kept for the next page.
       if (label === 'hangs') assert.deepEqual(r, { ok: false, error: 'tracker not loaded' });
       else assert.equal(r.ok, true, JSON.stringify(r));
       await clean(page);

@@ -1,12 +1,13 @@
 // Storage bounds that hold: a storm of page loads in one tab, each signing up a new
-// customer and moving on ~80 ms later (the issue's: 300 loads; here LOADS, so the test stays well
-// under a minute). Each page notes what the outbox held when it started. Asserted: no lead lost,
-// each at the collector once; the outbox never held more than the README's bound (100 leads);
+// customer and moving on ~80 ms later (300 loads for the full storm; here LOADS, so the test stays
+// well under a minute). Each page notes what the outbox held when it started. Asserted: no lead
+// lost, each at the collector once; the outbox never held more than its documented bound (100
+// leads, docs/in-the-browser.md);
 // leads sent twice on the wire (a page left with the request in flight, and the next page could
 // only send it again, the API's "already recorded" closing it) are counted and kept rare.
 //
 //   node --test --test-concurrency=1 tests/e2e/storm.test.mjs
-//   AFFITOR_STORM_LOADS=300 node --test tests/e2e/storm.test.mjs   (the storm)
+//   AFFITOR_STORM_LOADS=300 node --test tests/e2e/storm.test.mjs   (the full storm)
 //   AFFITOR_STORM_STALL_MS=0 …                                    (an API answering at once)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +16,7 @@ import { setup, tag } from './harness.mjs';
 const LOADS = Number(process.env.AFFITOR_STORM_LOADS) || 150;
 const GAP_MS = 80;
 const STALL_MS = Number(process.env.AFFITOR_STORM_STALL_MS ?? 200);
-const BOUND = 100; // README "What it keeps in the browser"
+const BOUND = 100; // docs/in-the-browser.md, "What it keeps"
 
 let env;
 before(async () => {

@@ -41,7 +41,7 @@ async function everything(): Promise<void> {
   ];
   console.log(version, fields, click, id, d);
 }
-// README, "Switching from the hosted tracker": the hosted tracker's calls, unchanged.
+// docs/hosted-tracker.md: the hosted tracker's calls, unchanged.
 async function hosted(): Promise<void> {
   const affitor = window.affitor;
   if (!affitor) return;

@@ -48,7 +48,7 @@ const tracker: AffitorTracker | undefined = window.affitor;
 window.affitorQueue?.push(entry);
 console.log(r, click, id, data, tracker);
 
-// The hosted tracker's forms (issue 12): the object form, init() on window.affitor, and
+// The hosted tracker's forms: the object form, init() on window.affitor, and
 // trackClick's second argument.
 const viaObject: AffitorResult = await signup({ customer_key: userId });
 await signup({ customerKey: userId, email });
@@ -72,7 +72,7 @@ import type { AffitorCheck, AffitorDiagnosis } from 'affitor-tracker';
 const diagnosis: AffitorDiagnosis = await diagnose({ testLead: true });
 const failedChecks: AffitorCheck[] = diagnosis.checks.filter((c) => !c.ok && c.level === 'error');
 console.log(diagnosis.ok, failedChecks.map((c) => `${c.id}: ${c.message}`));
-// affitor-tracker/react (issue 24): <Affitor>'s props are init()'s options; useAffitor()'s state.
+// affitor-tracker/react: <Affitor>'s props are init()'s options; useAffitor()'s state.
 import { Affitor, useAffitor, type AffitorProps } from 'affitor-tracker/react';
 const props: AffitorProps = { programId: 42, testMode: true };
 const rendered: null = Affitor(props);
@@ -81,7 +81,7 @@ const isReady: boolean = state.ready;
 const referred: string | null = state.clickId;
 await state.signup('user_123', 'user@example.com');
 await state.trackClick();
-// forget(), and the queue's ['forget'] (issue 24).
+// forget(), and the queue's ['forget'].
 import { forget } from 'affitor-tracker';
 const forgotten: AffitorResult = await forget();
 await window.affitor?.forget();

@@ -1,4 +1,4 @@
-// The tracker in a React app, from the npm package. Bundle it with esbuild (README.md,
+// The tracker in a React app, from the npm package. Bundle it with esbuild (docs/frameworks.md,
 // "Examples"): the page loads app.js, the bundle.
 import { useState } from 'react';
 import { createRoot } from 'react-dom/client';
