@@ -20,7 +20,8 @@ export type InitOptions = AffitorInitOptions;
 
 /**
  * Starts the tracker in this page (once) and installs `window.affitor`. Resolves when the
- * tracker runs; never rejects. On a server it does nothing. If the script tag already runs
+ * tracker runs, or at once on a page with nothing to track yet (the tracker then loads at the
+ * first call); never rejects. On a server it does nothing. If the script tag already runs
  * the tracker, that one is used, and the options apply as `window.affitor.init()`'s do.
  */
 export function init(options?: InitOptions): Promise<void>;

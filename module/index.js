@@ -39,7 +39,8 @@ let onStarted;
 
 /**
  * Starts the tracker in this page, once; later calls return the first call's promise. Resolves
- * (never rejects) when the tracker runs the page's calls, or at once on a server. If the script
+ * (never rejects) when the tracker runs the page's calls, at once on a page with nothing to track
+ * yet (the tracker loads at its first call: docs/contract.md §2), and on a server. If the script
  * tag already runs the tracker, that one is used, and the options apply as its `init()`'s do.
  */
 export function init(options = {}) {

@@ -120,16 +120,20 @@ export interface AffitorTracker {
    */
   signup(customerKey: AffitorCustomer, email?: string | null): Promise<AffitorResult>;
   /**
-   * As on the hosted tracker: resolves once the tracker runs. Options given before it started
+   * As on the hosted tracker: resolves once the tracker runs (at once on a page with nothing to
+   * track yet, where it loads at the first call). Options given before it started
    * apply over the script tag's attributes (a tag injected without them, as Google Tag Manager
    * may); after the start, or naming another program id or API base than the tag, they change
    * nothing and one console warning names them.
    */
   init(options?: AffitorInitOptions): Promise<void>;
-  /** The click id this browser holds, or null. */
+  /** The click id this browser holds, or null (before the tracker runs: from its cookie). */
   getClickId(): string | null;
   getData(): AffitorData;
-  /** Resolves once the tracker runs the page's calls (also when it could not load). */
+  /**
+   * Resolves once the tracker runs the page's calls (also when it could not load). Reading it
+   * loads the tracker on a page that had nothing to track.
+   */
   readonly ready: Promise<unknown>;
   /**
    * Reports the affiliate click in `url` (default: the page's address), for single-page apps
