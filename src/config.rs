@@ -187,8 +187,9 @@ pub fn program_id(v: &str) -> Option<String> {
     if v.is_empty() || v.len() > 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let digits = v.trim_start_matches('0');
-    Some(String::from(if digits.is_empty() { "0" } else { digits }))
+    // Byte by byte (a char pattern would bring core's UTF-8 decoding); the last digit stays.
+    let zeros = v.bytes().take(v.len() - 1).take_while(|&b| b == b'0').count();
+    Some(String::from(&v[zeros..]))
 }
 
 /// An `https:` URL, or `http:` on a loopback host; no credentials, query or fragment.
