@@ -167,6 +167,30 @@ function decodeText(bytes) {
     if (!glue.includes(from)) throw new Error(`[build] the wasm-bindgen glue changed: no ${JSON.stringify(from.slice(0, 60))}…`);
     glue = glue.replace(from, () => to);
   }
+  // Each import that may throw was `function() { return handleError(function (…) {…}, arguments); }`:
+  // a closure and an `apply` per call, and 40 bytes of wrapper each. Now `handleError(function
+  // (…) {…})` makes that wrapper once, when the imports are made: the same try/catch.
+  const wrapped = [/: function\(\) \{ return handleError\(function \(/g, /\}, arguments\); \},$/gm];
+  const counts = wrapped.map((re) => (glue.match(re) || []).length);
+  if (!counts[0] || counts[0] !== counts[1]) throw new Error(`[build] the wasm-bindgen glue changed: handleError wrappers ${counts}`);
+  glue = glue.replace(wrapped[0], ': handleError(function (').replace(wrapped[1], '}),');
+  const handler = `function handleError(f, args) {
+    try {
+        return f.apply(this, args);
+    } catch (e) {
+        wasm.__wbindgen_exn_store(addHeapObject(e));
+    }
+}`;
+  if (!glue.includes(handler)) throw new Error('[build] the wasm-bindgen glue changed: no handleError');
+  glue = glue.replace(handler, () => `function handleError(f) {
+    return function () {
+        try {
+            return f.apply(this, arguments);
+        } catch (e) {
+            wasm.__wbindgen_exn_store(addHeapObject(e));
+        }
+    };
+}`);
   const fallbacks = /(__wbg_static_accessor_(?:GLOBAL_(?!THIS)|SELF_|WINDOW_)\w+: function\(\) \{)\n[^\n]*\n[^\n]*\n/g;
   if ((glue.match(fallbacks) || []).length !== 3) throw new Error('[build] the wasm-bindgen glue changed: not 3 global fallbacks');
   return glue.replace(fallbacks, '$1 return 0;\n');
