@@ -188,7 +188,11 @@ pub fn program_id(v: &str) -> Option<String> {
         return None;
     }
     // Byte by byte (a char pattern would bring core's UTF-8 decoding); the last digit stays.
-    let zeros = v.bytes().take(v.len() - 1).take_while(|&b| b == b'0').count();
+    let zeros = v
+        .bytes()
+        .take(v.len() - 1)
+        .take_while(|&b| b == b'0')
+        .count();
     Some(String::from(&v[zeros..]))
 }
 
