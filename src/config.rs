@@ -50,12 +50,12 @@ impl Problem {
     pub fn message(&self) -> String {
         let (text, value) = match self {
             Problem::MissingProgramId => (
-                "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag. Events are still sent, without program_id.",
+                "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag (events are sent without one)",
                 "",
             ),
             Problem::BadProgramId(v) => ("the program id must be a number, ignoring: ", v.as_str()),
             Problem::BadApiBase(v) => (
-                "data-affitor-api-base must be an https: URL (or http: on localhost/127.0.0.1); using https://api.affitor.com instead of: ",
+                "data-affitor-api-base must be an https: URL (http: on localhost), ignoring: ",
                 v.as_str(),
             ),
             Problem::BadTimeout(v) => (
@@ -69,7 +69,7 @@ impl Problem {
             Problem::BadSwitch(name, v) => {
                 return cat(&[
                     name,
-                    " must be true, false, 1, 0 or empty (on); it stays off, ignoring: ",
+                    " must be true, false, 1, 0 or empty (on), ignoring: ",
                     v,
                 ]);
             }

@@ -36,11 +36,11 @@ impl KeyProblem {
     pub fn message(self) -> &'static str {
         match self {
             KeyProblem::Missing => {
-                "signup(customerKey) needs the new user's id as a non-empty string (or a finite number)"
+                "signup(customerKey) needs the new user's id: a non-empty string or a finite number"
             }
             KeyProblem::TooLong => "signup(customerKey) is longer than 256 characters",
             KeyProblem::LoneSurrogate => {
-                "signup(customerKey) contains an unpaired UTF-16 surrogate, which cannot be sent"
+                "signup(customerKey) has an unpaired UTF-16 surrogate, which cannot be sent"
             }
         }
     }
