@@ -47,36 +47,28 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// `<setting> <rule>, ignoring: <value>`: the setting's name is the attribute's, so each
+    /// name is in the wasm once.
     pub fn message(&self) -> String {
-        let (text, value) = match self {
-            Problem::MissingProgramId => (
-                "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag (events are sent without one)",
-                "",
-            ),
-            Problem::BadProgramId(v) => ("the program id must be a number, ignoring: ", v.as_str()),
-            Problem::BadApiBase(v) => (
-                "data-affitor-api-base must be an https: URL (http: on localhost), ignoring: ",
-                v.as_str(),
-            ),
-            Problem::BadTimeout(v) => (
-                "data-affitor-timeout must be 0 to 30000 (ms), ignoring: ",
-                v.as_str(),
-            ),
-            Problem::BadCookieDomain(v) => (
-                "data-affitor-cookie-domain is not a domain name, ignoring: ",
-                v.as_str(),
-            ),
-            Problem::BadSwitch(name, v) => {
-                return cat(&[
-                    name,
-                    " must be true, false, 1, 0 or empty (on), ignoring: ",
-                    v,
-                ]);
+        let (name, rule, value) = match self {
+            Problem::MissingProgramId => {
+                return String::from(
+                    "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag (events are sent without one)",
+                );
             }
+            Problem::BadProgramId(v) => ("the program id", " must be a number", v),
+            Problem::BadApiBase(v) => (API_BASE, " must be an https: URL (http: on localhost)", v),
+            Problem::BadTimeout(v) => (TIMEOUT, " must be 0 to 30000 (ms)", v),
+            Problem::BadCookieDomain(v) => (COOKIE_DOMAIN, " must be a domain name", v),
+            Problem::BadSwitch(name, v) => (*name, " must be true, false, 1, 0 or empty (on)", v),
         };
-        cat(&[text, value])
+        cat(&[name, rule, ", ignoring: ", value])
     }
 }
+
+const API_BASE: &str = "data-affitor-api-base";
+const TIMEOUT: &str = "data-affitor-timeout";
+const COOKIE_DOMAIN: &str = "data-affitor-cookie-domain";
 
 /// Reads the configuration through `attr` (the script tag's attributes, by full name);
 /// `global_program_id` is `window.AFFITOR_PROGRAM_ID` as text, the fallback program id.
@@ -98,7 +90,7 @@ pub fn parse(
             None => problems.push(Problem::BadProgramId(v)),
         },
     }
-    if let Some(v) = attr("data-affitor-api-base") {
+    if let Some(v) = attr(API_BASE) {
         match api_base(&v) {
             Some(base) => c.api_base = base,
             None => problems.push(Problem::BadApiBase(v)),
@@ -114,13 +106,13 @@ pub fn parse(
             Some((None, v)) => problems.push(Problem::BadSwitch(name, v)),
         }
     }
-    if let Some(v) = attr("data-affitor-cookie-domain").filter(|v| !v.trim_ascii().is_empty()) {
+    if let Some(v) = attr(COOKIE_DOMAIN).filter(|v| !v.trim_ascii().is_empty()) {
         match cookie_domain(&v) {
             Some(d) => c.cookie_domain = Some(d),
             None => problems.push(Problem::BadCookieDomain(v)),
         }
     }
-    if let Some(v) = attr("data-affitor-timeout") {
+    if let Some(v) = attr(TIMEOUT) {
         match crate::text::number(v.trim_ascii()).filter(|&ms| ms <= MAX_TIMEOUT_MS as u64) {
             Some(ms) => c.timeout_ms = ms as u32,
             None => problems.push(Problem::BadTimeout(v)),
