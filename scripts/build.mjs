@@ -11,7 +11,7 @@ import { transformSync } from 'esbuild';
 import { WASM_OPT_FEATURES, compileWasm } from './cargo.mjs';
 import { buildLoader } from './build-loader.mjs';
 import { minifyNames } from './minify-names.mjs';
-import { hardenGlue, startWithoutThenables, trimGlue } from './glue.mjs';
+import { hardenGlue, leanGlue, startWithoutThenables, trimGlue } from './glue.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -43,7 +43,7 @@ run(bin('wasm-opt'), [
 
 const short = minifyNames(
   readFileSync(join(out, 'affitor_tracker_bg.wasm')),
-  startWithoutThenables(trimGlue(hardenGlue(readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8')))),
+  leanGlue(startWithoutThenables(trimGlue(hardenGlue(readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'))))),
 );
 writeFileSync(join(out, 'affitor_tracker_bg.wasm'), short.wasm);
 // The glue's one console line on the normal path (a wasm served without application/wasm) gets

@@ -110,3 +110,88 @@ export function startWithoutThenables(glue) {
   }
   return glue;
 }
+
+// What wasm-bindgen's glue carries for engines and callers the tag never meets, cut from the
+// wasm's glue (not the fallback's, whose wasm2js memory needs the detached-buffer test): a fresh
+// TextDecoder every 2 GiB decoded (Safari's limit: the tracker decodes a few KB a page), the
+// `encodeInto` polyfill (every engine with WebAssembly and async functions the tag supports has
+// it since Safari 14.1), passStringToWasm0's branch without `realloc` (every call passes it), the
+// DataView renewal's `detached` test (a grown memory has a new buffer, so comparing buffers is
+// the same test), the instance and module kept but never read, and the `global`, `self` and
+// `window` lookups js_sys::global() tries after `globalThis`, which every such engine has. The
+// build fails if wasm-bindgen's output no longer has these lines.
+export function leanGlue(glue) {
+  const cuts = [
+    [`let cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+cachedTextDecoder.decode();
+const MAX_SAFARI_DECODE_BYTES = 2146435072;
+let numBytesDecoded = 0;
+function decodeText(bytes) {
+    numBytesDecoded += bytes.length;
+    if (numBytesDecoded >= MAX_SAFARI_DECODE_BYTES) {
+        cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+        cachedTextDecoder.decode();
+        numBytesDecoded = bytes.length;
+    }
+    return cachedTextDecoder.decode(bytes);
+}`, `const cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+function decodeText(bytes) {
+    return cachedTextDecoder.decode(bytes);
+}`],
+    [`if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}`, ''],
+    [`    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+`, ''],
+    [`cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer.detached === true || (cachedDataViewMemory0.buffer.detached === undefined && cachedDataViewMemory0.buffer !== wasm.memory.buffer)`,
+      'cachedDataViewMemory0 === null || cachedDataViewMemory0.buffer !== wasm.memory.buffer'],
+    [`    wasmInstance = instance;
+    wasm = instance.exports;
+    wasmModule = module;`, '    wasm = instance.exports;'],
+    ['let wasmModule, wasmInstance, wasm;', 'let wasm;'],
+  ];
+  for (const [from, to] of cuts) {
+    if (!glue.includes(from)) throw new Error(`[build] the wasm-bindgen glue changed: no ${JSON.stringify(from.slice(0, 60))}…`);
+    glue = glue.replace(from, () => to);
+  }
+  // Each import that may throw was `function() { return handleError(function (…) {…}, arguments); }`:
+  // a closure and an `apply` per call, and 40 bytes of wrapper each. Now `handleError(function
+  // (…) {…})` makes that wrapper once, when the imports are made: the same try/catch.
+  const wrapped = [/: function\(\) \{ return handleError\(function \(/g, /\}, arguments\); \},$/gm];
+  const counts = wrapped.map((re) => (glue.match(re) || []).length);
+  if (!counts[0] || counts[0] !== counts[1]) throw new Error(`[build] the wasm-bindgen glue changed: handleError wrappers ${counts}`);
+  glue = glue.replace(wrapped[0], ': handleError(function (').replace(wrapped[1], '}),');
+  const handler = `function handleError(f, args) {
+    try {
+        return f.apply(this, args);
+    } catch (e) {
+        wasm.__wbindgen_exn_store(addHeapObject(e));
+    }
+}`;
+  if (!glue.includes(handler)) throw new Error('[build] the wasm-bindgen glue changed: no handleError');
+  glue = glue.replace(handler, () => `function handleError(f) {
+    return function () {
+        try {
+            return f.apply(this, arguments);
+        } catch (e) {
+            wasm.__wbindgen_exn_store(addHeapObject(e));
+        }
+    };
+}`);
+  const fallbacks = /(__wbg_static_accessor_(?:GLOBAL_(?!THIS)|SELF_|WINDOW_)\w+: function\(\) \{)\n[^\n]*\n[^\n]*\n/g;
+  if ((glue.match(fallbacks) || []).length !== 3) throw new Error('[build] the wasm-bindgen glue changed: not 3 global fallbacks');
+  return glue.replace(fallbacks, '$1 return 0;\n');
+}

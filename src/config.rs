@@ -47,36 +47,28 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// `<setting> <rule>, ignoring: <value>`: the setting's name is the attribute's, so each
+    /// name is in the wasm once.
     pub fn message(&self) -> String {
-        let (text, value) = match self {
-            Problem::MissingProgramId => (
-                "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag. Events are still sent, without program_id.",
-                "",
-            ),
-            Problem::BadProgramId(v) => ("the program id must be a number, ignoring: ", v.as_str()),
-            Problem::BadApiBase(v) => (
-                "data-affitor-api-base must be an https: URL (or http: on localhost/127.0.0.1); using https://api.affitor.com instead of: ",
-                v.as_str(),
-            ),
-            Problem::BadTimeout(v) => (
-                "data-affitor-timeout must be 0 to 30000 (ms), ignoring: ",
-                v.as_str(),
-            ),
-            Problem::BadCookieDomain(v) => (
-                "data-affitor-cookie-domain is not a domain name, ignoring: ",
-                v.as_str(),
-            ),
-            Problem::BadSwitch(name, v) => {
-                return cat(&[
-                    name,
-                    " must be true, false, 1, 0 or empty (on); it stays off, ignoring: ",
-                    v,
-                ]);
+        let (name, rule, value) = match self {
+            Problem::MissingProgramId => {
+                return String::from(
+                    "no program id: add data-affitor-program-id=\"<your program id>\" to the script tag (events are sent without one)",
+                );
             }
+            Problem::BadProgramId(v) => ("the program id", " must be a number", v),
+            Problem::BadApiBase(v) => (API_BASE, " must be an https: URL (http: on localhost)", v),
+            Problem::BadTimeout(v) => (TIMEOUT, " must be 0 to 30000 (ms)", v),
+            Problem::BadCookieDomain(v) => (COOKIE_DOMAIN, " must be a domain name", v),
+            Problem::BadSwitch(name, v) => (*name, " must be true, false, 1, 0 or empty (on)", v),
         };
-        cat(&[text, value])
+        cat(&[name, rule, ", ignoring: ", value])
     }
 }
+
+const API_BASE: &str = "data-affitor-api-base";
+const TIMEOUT: &str = "data-affitor-timeout";
+const COOKIE_DOMAIN: &str = "data-affitor-cookie-domain";
 
 /// Reads the configuration through `attr` (the script tag's attributes, by full name);
 /// `global_program_id` is `window.AFFITOR_PROGRAM_ID` as text, the fallback program id.
@@ -98,7 +90,7 @@ pub fn parse(
             None => problems.push(Problem::BadProgramId(v)),
         },
     }
-    if let Some(v) = attr("data-affitor-api-base") {
+    if let Some(v) = attr(API_BASE) {
         match api_base(&v) {
             Some(base) => c.api_base = base,
             None => problems.push(Problem::BadApiBase(v)),
@@ -114,13 +106,13 @@ pub fn parse(
             Some((None, v)) => problems.push(Problem::BadSwitch(name, v)),
         }
     }
-    if let Some(v) = attr("data-affitor-cookie-domain").filter(|v| !v.trim_ascii().is_empty()) {
+    if let Some(v) = attr(COOKIE_DOMAIN).filter(|v| !v.trim_ascii().is_empty()) {
         match cookie_domain(&v) {
             Some(d) => c.cookie_domain = Some(d),
             None => problems.push(Problem::BadCookieDomain(v)),
         }
     }
-    if let Some(v) = attr("data-affitor-timeout") {
+    if let Some(v) = attr(TIMEOUT) {
         match crate::text::number(v.trim_ascii()).filter(|&ms| ms <= MAX_TIMEOUT_MS as u64) {
             Some(ms) => c.timeout_ms = ms as u32,
             None => problems.push(Problem::BadTimeout(v)),
@@ -187,8 +179,13 @@ pub fn program_id(v: &str) -> Option<String> {
     if v.is_empty() || v.len() > 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let digits = v.trim_start_matches('0');
-    Some(String::from(if digits.is_empty() { "0" } else { digits }))
+    // Byte by byte (a char pattern would bring core's UTF-8 decoding); the last digit stays.
+    let zeros = v
+        .bytes()
+        .take(v.len() - 1)
+        .take_while(|&b| b == b'0')
+        .count();
+    Some(String::from(&v[zeros..]))
 }
 
 /// An `https:` URL, or `http:` on a loopback host; no credentials, query or fragment.
@@ -198,51 +195,37 @@ pub fn api_base(v: &str) -> Option<String> {
         v = rest;
     }
     let lower = v.to_ascii_lowercase();
-    let (secure, rest) = match lower.strip_prefix("https://") {
-        Some(rest) => (true, rest),
-        None => (false, lower.strip_prefix("http://")?),
-    };
+    let secure = lower.starts_with("https://");
+    let scheme = if secure { "https://" } else { "http://" };
+    let rest = lower.strip_prefix(scheme)?;
     if text::has_any(rest, b"?#@ \\") {
         return None;
     }
-    let authority = text::split(rest, b'/').next().unwrap_or("");
+    let authority = text::split(rest, b'/').next()?;
     // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
     // `http://[::1]evil.example` is refused rather than read as `[::1]`.
     let (host, port) = match authority.strip_prefix('[') {
         Some(v6) => {
             let (host, after) = text::split_once(v6, b']')?;
-            if !host
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-            {
-                return None;
-            }
-            (host, after)
+            let hex = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
+            (host.bytes().all(hex).then_some(host)?, after)
         }
         None => {
-            let host = text::split(authority, b':').next().unwrap_or("");
-            if !host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || crate::text::has_any_byte(b, b"-._"))
-            {
-                return None;
-            }
-            (host, &authority[host.len()..])
+            let host = text::split(authority, b':').next()?;
+            let name = |b: u8| b.is_ascii_alphanumeric() || text::has_any_byte(b, b"-._");
+            (
+                host.bytes().all(name).then_some(host)?,
+                &authority[host.len()..],
+            )
         }
     };
-    let port_ok = port.is_empty()
-        || port.strip_prefix(':').is_some_and(|p| {
-            !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
-        });
-    if !port_ok {
-        return None;
-    }
-    if host.is_empty() || !(secure || is_loopback(host)) {
+    // `:` and up to 5 digits, or nothing.
+    let port_ok = port.is_empty() || port.strip_prefix(':').is_some_and(|p| is_digits(p, 5));
+    if !port_ok || host.is_empty() || !(secure || is_loopback(host)) {
         return None;
     }
     // Keep the scheme lower-case but the path as written: a proxy path may be case-sensitive.
-    let scheme = if secure { "https://" } else { "http://" };
-    Some(cat(&[scheme, v.get(scheme.len()..)?]))
+    Some(cat(&[scheme, &v[scheme.len()..]]))
 }
 
 pub fn is_loopback(host: &str) -> bool {
@@ -250,12 +233,13 @@ pub fn is_loopback(host: &str) -> bool {
         || host.ends_with(".localhost")
         || host == "::1"
         || host.strip_prefix("127.").is_some_and(|r| {
-            text::split(r, b'.').count() == 3 && text::split(r, b'.').all(is_octet)
+            text::split(r, b'.').count() == 3 && text::split(r, b'.').all(|o| is_digits(o, 3))
         })
 }
 
-fn is_octet(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit())
+/// 1 to `max` ASCII digits.
+fn is_digits(s: &str, max: usize) -> bool {
+    s.len() <= max && text::number(s).is_some()
 }
 
 /// A domain name with an optional leading dot, lower-cased.
@@ -370,6 +354,134 @@ mod tests {
             "https://x.com:",
         ] {
             assert_eq!(api_base(bad), None, "{bad}");
+        }
+    }
+
+    // The implementation before 23's trim, or `http:` on a loopback host; no credentials, query or fragment.
+    fn old_api_base(v: &str) -> Option<String> {
+        let mut v = v.trim_ascii();
+        while let Some(rest) = v.strip_suffix('/') {
+            v = rest;
+        }
+        let lower = v.to_ascii_lowercase();
+        let (secure, rest) = match lower.strip_prefix("https://") {
+            Some(rest) => (true, rest),
+            None => (false, lower.strip_prefix("http://")?),
+        };
+        if text::has_any(rest, b"?#@ \\") {
+            return None;
+        }
+        let authority = text::split(rest, b'/').next().unwrap_or("");
+        // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
+        // `http://[::1]evil.example` is refused rather than read as `[::1]`.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (host, after) = text::split_once(v6, b']')?;
+                if !host
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+                {
+                    return None;
+                }
+                (host, after)
+            }
+            None => {
+                let host = text::split(authority, b':').next().unwrap_or("");
+                if !host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || crate::text::has_any_byte(b, b"-._"))
+                {
+                    return None;
+                }
+                (host, &authority[host.len()..])
+            }
+        };
+        let port_ok = port.is_empty()
+            || port.strip_prefix(':').is_some_and(|p| {
+                !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+            });
+        if !port_ok {
+            return None;
+        }
+        if host.is_empty() || !(secure || old_is_loopback(host)) {
+            return None;
+        }
+        // Keep the scheme lower-case but the path as written: a proxy path may be case-sensitive.
+        let scheme = if secure { "https://" } else { "http://" };
+        Some(cat(&[scheme, v.get(scheme.len()..)?]))
+    }
+
+    fn old_is_loopback(host: &str) -> bool {
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host == "::1"
+            || host.strip_prefix("127.").is_some_and(|r| {
+                text::split(r, b'.').count() == 3 && text::split(r, b'.').all(old_is_octet)
+            })
+    }
+
+    fn old_is_octet(s: &str) -> bool {
+        !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit())
+    }
+    #[test]
+    fn api_base_reads_as_it_did() {
+        let parts = [
+            "",
+            " ",
+            "h",
+            "H",
+            "http",
+            "https",
+            "://",
+            "[",
+            "]",
+            "::1",
+            "127.0.0.1",
+            "localhost",
+            ".localhost",
+            "x.localhost",
+            "127.",
+            "1",
+            "0",
+            ":",
+            ":8",
+            ":123456",
+            "/",
+            "//",
+            "?",
+            "#",
+            "@",
+            "\\",
+            ".",
+            "-",
+            "_",
+            "é",
+            "[::1]",
+            "[x]",
+            "256.1.1",
+            "a.b",
+            "1.2.3",
+            "1234.5.6",
+        ];
+        for a in [
+            "",
+            "http://",
+            "https://",
+            "HTTP://",
+            "Https://",
+            "ftp://",
+            " https://",
+        ] {
+            for b in parts {
+                for c in parts {
+                    for d in ["", "/", "/P", "//", " "] {
+                        let v = alloc::format!("{a}{b}{c}{d}");
+                        assert_eq!(api_base(&v), old_api_base(&v), "{v:?}");
+                        let v = alloc::format!("{a}{b}.{c}{d}");
+                        assert_eq!(api_base(&v), old_api_base(&v), "{v:?}");
+                    }
+                }
+            }
         }
     }
 

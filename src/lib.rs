@@ -103,7 +103,7 @@ fn follow_the_page(page: &'static state::Page) {
             let blocked = js::get(&e, "blockedURI").as_string().unwrap_or_default();
             if blocked.starts_with(&page.config.api_base) && !page.api_blocked.replace(true) {
                 console::error(&text::cat(&[
-                    "this page's Content-Security-Policy blocks the tracker's requests to ",
+                    "the page's Content-Security-Policy blocks ",
                     &page.config.api_base,
                     ": add it to connect-src (or use a first-party data-affitor-api-base); leads are kept until then",
                 ]));

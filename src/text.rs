@@ -63,9 +63,8 @@ pub fn push_digits(out: &mut String, mut n: u64, radix: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    // SAFETY: the digits are ASCII.
+    out.push_str(unsafe { core::str::from_utf8_unchecked(&buf[i..]) });
 }
 
 /// Appends `n` in decimal (no float or `Display` formatting in the wasm).

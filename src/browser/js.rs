@@ -17,6 +17,10 @@ extern "C" {
     fn array_is_array(v: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
     fn json_parse(text: &JsValue) -> Result<JsValue, JsValue>;
+    /// `encodeURIComponent`, which throws (a `URIError`) on a lone surrogate: one import both
+    /// for the cookies' encoding and for that test, instead of reading the string unit by unit.
+    #[wasm_bindgen(catch, js_name = encodeURIComponent)]
+    pub(crate) fn encode_uri(v: &JsValue) -> Result<JsString, JsValue>;
     /// JavaScript's `String(value)` for a number: its shortest decimal form, without Rust's
     /// float formatting (≈20 KB) in the wasm.
     #[wasm_bindgen(js_name = String)]
@@ -75,7 +79,7 @@ pub fn text(v: &JsValue, max: u32) -> Option<Result<String, Refused>> {
     let s = v.dyn_ref::<JsString>()?;
     Some(if s.length() > max {
         Err(Refused::TooLong)
-    } else if !s.is_valid_utf16() {
+    } else if encode_uri(v).is_err() {
         Err(Refused::LoneSurrogate)
     } else {
         Ok(s.into())

@@ -55,10 +55,12 @@ pub fn request(name: &str, if_available: bool) -> Request {
         return Request::none();
     };
     // `lock` is null when `ifAvailable` found the lock taken.
-    let callback = Closure::once_into_js(move |lock: JsValue| {
+    // FnMut, though called once: an FnOnce brings its own wrapper (and its panic message).
+    let callback = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |lock: JsValue| {
         let _ = granted.call1(&JsValue::UNDEFINED, &lock.is_object().into());
-        held
-    });
+        held.clone()
+    })
+    .into_js_value();
     // A bare object: a page's Object.prototype (`steal`, `mode`) must not change the request.
     let options: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
     crate::browser::js::set(&options, "ifAvailable", &if_available.into());

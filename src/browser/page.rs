@@ -117,5 +117,5 @@ pub fn decode(raw: &str) -> String {
 
 /// `encodeURIComponent`: `;`, `=`, `%`, spaces and non-ASCII survive `document.cookie`.
 pub fn encode(value: &str) -> String {
-    String::from(js_sys::encode_uri_component(value))
+    super::js::encode_uri(&value.into()).map_or_else(|_| String::new(), String::from)
 }

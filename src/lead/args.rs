@@ -36,19 +36,36 @@ impl KeyProblem {
     pub fn message(self) -> &'static str {
         match self {
             KeyProblem::Missing => {
-                "signup(customerKey) needs the new user's id as a non-empty string (or a finite number)"
+                "signup(customerKey) needs the new user's id: a non-empty string or a finite number"
             }
             KeyProblem::TooLong => "signup(customerKey) is longer than 256 characters",
             KeyProblem::LoneSurrogate => {
-                "signup(customerKey) contains an unpaired UTF-16 surrogate, which cannot be sent"
+                "signup(customerKey) has an unpaired UTF-16 surrogate, which cannot be sent"
             }
         }
     }
 }
 
-/// Trims Unicode white space, and the byte-order mark, which `char::is_whitespace` leaves.
+/// Trims Unicode white space (`char::is_whitespace`, the White_Space property, listed here: core's
+/// lookup table is larger), and the byte-order mark, which `char::is_whitespace` leaves.
 pub fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+    s.trim_matches(|c: char| {
+        matches!(
+            c,
+            '\t'..='\r'
+                | ' '
+                | '\u{85}'
+                | '\u{a0}'
+                | '\u{1680}'
+                | '\u{2000}'..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+        )
+    })
 }
 
 /// The customer key to send, or why there is none.
@@ -129,6 +146,19 @@ pub fn read(first: &JsValue, second: &JsValue) -> (Arg, Arg) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trims_what_is_whitespace_trims_and_the_bom() {
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let s = alloc::format!("{c}x{c}");
+            let want = if c.is_whitespace() || c == '\u{feff}' {
+                "x"
+            } else {
+                &s[..]
+            };
+            assert_eq!(trim(&s), want, "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn customer_key_is_a_non_empty_trimmed_string_or_number() {
