@@ -38,7 +38,10 @@ describe('click capture', () => {
     assert.equal(click.existing_click_id, undefined);
     const [event] = await env.events('click');
     const id = event.response.click_id;
-    await env.until(async () => (await jar(page)).affitor_click_id, 15_000, 'the cookie');
+    // The four cookies are written at once, but each reaches the browser's store by its own IPC:
+    // all four waited for (a single read once the first was there failed once under load).
+    const all = ['affitor_click_id', 'customer_code', 'affitor_click_ids', 'affitor_aff_url'];
+    await env.until(async () => { const j = await jar(page); return all.every((n) => j[n]); }, 15_000, 'the cookies');
     const c = await jar(page);
     assert.equal(c.affitor_click_id.value, id);
     assert.equal(c.affitor_click_id.path, '/');
@@ -73,7 +76,9 @@ describe('click capture', () => {
     assert.equal(second[1].existing_click_id, first);
     const secondId = (await env.events('click'))[1].response.click_id;
     await env.until(async () => (await jar(page)).affitor_click_id?.value === secondId, 15_000, 'last click wins');
-    assert.equal(decodeURIComponent((await jar(page)).affitor_click_ids.value), `${first}|${secondId}`);
+    // (The history cookie is written right after, and reaches the browser's store by its own IPC.)
+    const history = `${first}|${secondId}`;
+    await env.until(async () => decodeURIComponent((await jar(page)).affitor_click_ids?.value) === history, 5_000, async () => `the history ${history}, not ${(await jar(page)).affitor_click_ids?.value}`);
     await context.close();
   });
 
