@@ -8,7 +8,8 @@
 //   version  the tracker's version, for window.affitor.version
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
 //              fallback: () => import() of the JavaScript build,
-//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js) }
+//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js),
+//              handoff: () => import() of the hand-off wasm's glue (loader/handoff-module.js) }
 
 // Where signups made before the tracker ran wait, when the page leaves first.
 var PENDING = 'affitor_pending';
@@ -152,7 +153,7 @@ export function install(tag, version, files) {
   // rest of this function runs while it is on its way. The first fetch() of a page costs 2–6 ms
   // on the main thread (the request leaves at its end); a plain-JS tracker pays it for its lead.
   var refused = wasmRefused();
-  var wasm = refused ? null : fetchWasm(files.wasm);
+  var wasm, handoff;
   warmLocks();
   // The landing, before any script of the page rewrites the address bar: the address the
   // document was navigated to, its referrer, and when; after those earlier page views kept
@@ -176,6 +177,11 @@ export function install(tag, version, files) {
   landings[landings.length] = landing;
   // A script of the page that changed the address before the tag ran: a navigation too.
   if (landing[0] !== location.href) landings[landings.length] = [location.href, null, landing[2]];
+  // The cross-domain hand-off (docs/cross-domain.md) is in a wasm of its own, with its own glue
+  // (which fetches it): run instead of the normal one where a page needs it, a list of other
+  // sites configured or a landing carrying the click id another site handed over. Every byte
+  // here is on the normal path: hence one test of the landing, one of the setting.
+  if (!refused) wasm = (handoff = /affitor_click_id=/.test(landing[0]) || settings(options, tag).getAttribute('data-affitor-domains')) ? files.handoff() : fetchWasm(files.wasm);
   var calls = []; // [method, a, b, resolve]: calls made before the tracker took over
   var forgotten = false; // forget() was called: this page keeps nothing for the next one
   var tracker; // the module that runs, once it does
@@ -510,7 +516,7 @@ export function install(tag, version, files) {
   (async function () {
     try {
       if (refused) throw refused;
-      await start(files.glue, { module_or_path: wasm });
+      await start(handoff ? await wasm : files.glue, { module_or_path: wasm });
     } catch (e) {
       if (e !== refused) console.warn('[Affitor] the wasm did not start: its JavaScript build takes over:', e);
       try {

@@ -168,5 +168,20 @@ function install(options) {
     : () => import('../dist/affitor_tracker_fallback.js');
   // diagnose()'s checks, loaded only when it is called.
   const diagnose = () => import('../dist/affitor-tracker-diagnose.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose });
+  // The hand-off wasm's glue, which fetches that wasm next to it: loaded instead of the normal
+  // wasm where `domains` lists other sites or the landing carries affitor_click_id
+  // (docs/cross-domain.md).
+  const handoff = () => import('../dist/affitor_tracker_handoff.js');
+  return installTracker(withDomains(settings(options), options), VERSION, { wasm, glue, fallback, diagnose, handoff });
+}
+
+// `domains` (an array of hosts, or the same comma-separated) is the tag's data-affitor-domains.
+// Not one of install.js's init() options: the script tag chooses its wasm before any init() runs,
+// so there the list is the attribute, and the tag carries no byte for it.
+function withDomains(tag, options) {
+  const domains = options.domains;
+  return {
+    getAttribute: (name) =>
+      name === 'data-affitor-domains' ? (domains == null ? null : String(domains)) : tag.getAttribute(name),
+  };
 }

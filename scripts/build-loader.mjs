@@ -29,10 +29,33 @@ function buildDiagnose(dist) {
   writeFileSync(join(dist, 'affitor-tracker-diagnose.js'), code);
 }
 
+/**
+ * loader/handoff-module.js bundled with `glue` (the path of a wasm-bindgen glue built with the
+ * `handoff` feature) as its 'affitor-glue': one minified ES module; `wasm`: the glue is
+ * WebAssembly's (the module fetches the hand-off wasm), not the JavaScript fallback's.
+ */
+export function handoffModule(glue, target, wasm) {
+  return buildSync({
+    entryPoints: [join(root, 'loader', 'handoff-module.js')],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    minify: true,
+    target,
+    legalComments: 'none',
+    alias: { 'affitor-glue': glue },
+    define: { WASM: String(wasm) },
+  }).outputFiles[0].text;
+}
+
 /** Writes dist/affitor-tracker.js (and diagnose()'s module) and returns this build's hash. */
 export function buildLoader() {
   const dist = join(root, 'dist');
   buildDiagnose(dist);
+  // The hand-off wasm's glue with the hand-off's listeners (loader/handoff-module.js), imported by
+  // the tag only where it fetches the hand-off wasm (loader/variant.js).
+  const handoff = handoffModule(join(root, 'target', 'bindgen-handoff', 'glue.js'), 'es2020', true);
+  writeFileSync(join(dist, 'affitor_tracker_handoff.js'), handoff);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   // The tag asks for the wasm (and the fallback) with this build's hash, so a browser never
   // pairs a cached old wasm with a new loader.
@@ -40,6 +63,8 @@ export function buildLoader() {
     .update(readFileSync(join(dist, 'affitor_tracker.js')))
     .update(readFileSync(join(dist, 'affitor_tracker_bg.wasm')))
     .update(readFileSync(join(dist, 'affitor-tracker-diagnose.js')))
+    .update(readFileSync(join(dist, 'affitor_tracker_handoff_bg.wasm')))
+    .update(handoff)
     .digest('hex')
     .slice(0, 10);
   const min = buildSync({
