@@ -22,6 +22,11 @@ function wasm() {
   return fetch(url);
 }
 
+/** Starts the glue with the hand-off wasm at `url` (the module entry's, resolved by its bundler). */
+export function load(url) {
+  return init({ module_or_path: fetch(url) });
+}
+
 export default WASM
   ? function () {
       return init({ module_or_path: wasm() });

@@ -57,6 +57,8 @@ export interface AffitorInitOptions {
   domains?: string | readonly string[];
   /** Where the page can fetch `dist/affitor_tracker_bg.wasm`, for bundlers that do not ship it themselves. */
   wasmUrl?: string | URL;
+  /** Where the page can fetch `dist/affitor_tracker_handoff_bg.wasm` (the hand-off's wasm, docs/cross-domain.md), for bundlers that do not ship it themselves. */
+  handoffWasmUrl?: string | URL;
   /** Where the page can import `dist/affitor_tracker_fallback.js`, the JavaScript build used where WebAssembly may not run (a CSP without 'wasm-unsafe-eval', no WebAssembly). Default: the package's own, through a literal `import()` the bundler resolves. */
   fallbackUrl?: string | URL;
 }
