@@ -18,7 +18,7 @@ const MEMORY_BUDGET = 128 * 1024;
 // The hand-off path (docs/cross-domain.md): the tag, the hand-off module (its glue and the
 // listeners) and the hand-off wasm, which replace the normal wasm only on pages that need the
 // hand-off. Its own ceiling, not the normal gate: 40 KB gzip / 36 KB brotli, the normal gate plus
-// 5 KB (measured when it came: 40 435 B gzip, 35 997 brotli).
+// 5 KB (measured when it came: 40 454 B gzip, 36 014 brotli).
 const HANDOFF_GZIP_CEILING = 40 * 1024;
 const HANDOFF_BROTLI_CEILING = 36 * 1024;
 

@@ -150,6 +150,20 @@ describe('cross-domain hand-off', () => {
     assert.equal(await navigated(fresh), `${B}/b/signup?plan=pro#top`);
   });
 
+  it('where the CSP forbids WebAssembly, the JavaScript fallback hands off as the hand-off wasm does', async () => {
+    env.pages.set('/a/strict', siteA(), { 'Content-Security-Policy': "script-src 'self' 'unsafe-inline'" });
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${A}/a/strict?aff=HANDOFF`);
+    await ready(page);
+    const [click] = await env.until(async () => (await env.events('click')).length === 1 && env.events('click'), 10_000, 'the click on site A');
+    const id = click.response.click_id;
+    await env.until(async () => (await page.evaluate(() => window.affitor.getClickId())) === id, 10_000, 'the click id on site A');
+    assert.deepEqual(await wasms(page), [], 'no wasm under this CSP');
+    await Promise.all([page.waitForURL(`${B}/**`), page.click('#to-b')]);
+    assert.equal(await navigated(page), `${B}/b/signup?plan=pro&affitor_click_id=${id}#top`);
+    await adopted(page, id, 'fallback_user');
+  });
+
   it('a page without a list fetches no hand-off code', async () => {
     env.pages.hits.length = 0;
     const page = await (await browser.newContext()).newPage();
