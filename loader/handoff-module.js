@@ -17,7 +17,7 @@ export function start(tag, queue, landings) {
 
 // Next to this module, with its ?v= (a browser never pairs a cached old wasm with a new loader).
 function wasm() {
-  var url = new URL('affitor_tracker_handoff_bg.wasm', import.meta.url);
+  var url = new URL('./affitor_tracker_handoff_bg.wasm', import.meta.url);
   url.search = new URL(import.meta.url).search;
   return fetch(url);
 }
