@@ -21,6 +21,9 @@ import { install } from './install.js';
     },
     diagnose: function () {
       return import(url('affitor-tracker-diagnose.js'));
+    },
+    handoff: function () {
+      return import(url('affitor_tracker_handoff.js'));
     }
   });
 })(document);

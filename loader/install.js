@@ -17,7 +17,8 @@
 //   version  the tracker's version, for window.affitor.version
 //   files    { wasm: the wasm's URL, glue: the wasm-bindgen glue (a module namespace),
 //              fallback: () => import() of the JavaScript build,
-//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js) }
+//              diagnose: () => import() of diagnose()'s module (loader/diagnose.js),
+//              handoff: () => import() of the hand-off wasm's glue (loader/handoff-module.js) }
 
 import { P, inert, isArray, read, stored } from './guest.js';
 import { follow, record } from './landings.js';
@@ -125,6 +126,7 @@ export function install(tag, version, files) {
   api.init = function (o) {
     config.configure(o, 0, page.tracker);
     if (waiting) go(waiting);
+    check(); // (a list of other sites, with a click id held, is work)
     return started;
   };
   // affitor.diagnose(options?): its checks load only when it is called (loader/diagnose.js); an
@@ -252,11 +254,24 @@ export function install(tag, version, files) {
     if (loading) return;
     loading = true;
     var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
-    refused = load(files, run, giveUp, typeof ms === 'number' && ms >= 0 ? ms : 10000);
+    // The hand-off's wasm where the page hands the click over (a list of other sites) or adopts
+    // one another site handed over.
+    var handoff = domains() || page.landings.some(function (l) {
+      return /[?&]affitor_click_id=/.test(read(l, 0));
+    });
+    refused = load(files, run, giveUp, typeof ms === 'number' && ms >= 0 ? ms : 10000, handoff);
   }
-  // Whether the page has work now: its landings, its queue, what earlier pages left.
+  // The business's other sites, if listed: the tag's, init()'s, or a queued init()'s.
+  function domains() {
+    var list = copyQueue(read(w, 'affitorQueue')) || [];
+    var o = {};
+    for (var i = 0; i < list.length; i++) if (isArray(list[i]) && list[i][0] === 'init') o = list[i][1];
+    return settings(o, config.now()).getAttribute('data-affitor-domains');
+  }
+  // Whether the page has work now: its landings, its queue, what earlier pages left, a click id
+  // to hand over on links to the business's other sites.
   function check() {
-    if (!loading && hasWork(page.landings, copyQueue(read(w, 'affitorQueue')), [stored(OUTBOX), stored(PENDING)])) wake();
+    if (!loading && (hasWork(page.landings, copyQueue(read(w, 'affitorQueue')), [stored(OUTBOX), stored(PENDING)]) || (domains() && api.getClickId()))) wake();
   }
 
   check();

@@ -7,18 +7,20 @@ import { P } from './guest.js';
 var EMPTY_WASM = [0, 97, 115, 109, 1, 0, 0, 0];
 
 /**
- * Loads the tracker from `files` ({ wasm, glue, fallback }, see install.js) and calls `run(m)`
- * with its module once it is instantiated (`run` may throw: the tracker did not start); calls
- * `giveUp(message, error?)` if nothing loads, or nothing within `ms`. Returns why WebAssembly
- * may not run here, or null.
+ * Loads the tracker from `files` ({ wasm, glue, fallback, handoff }, see install.js) and calls
+ * `run(m)` with its module once it is instantiated (`run` may throw: the tracker did not start);
+ * calls `giveUp(message, error?)` if nothing loads, or nothing within `ms`. `handoff`: the page
+ * needs the cross-domain hand-off (docs/cross-domain.md), which is in a wasm of its own, with
+ * its own glue (which fetches that wasm): imported instead of the normal wasm's fetch. Returns
+ * why WebAssembly may not run here, or null.
  */
-export function load(files, run, giveUp, ms) {
+export function load(files, run, giveUp, ms, handoff) {
   // The wasm's download is what the lead waits for most: it starts first, as soon as it is known
   // that WebAssembly may run here (so a page that forbids it never downloads the wasm). The
   // first fetch() of a page costs 2–6 ms on the main thread (the request leaves at its end); a
   // plain-JS tracker pays it for its lead.
   var refused = wasmRefused();
-  var wasm = refused ? null : fetchWasm(files.wasm);
+  var wasm = refused ? null : handoff ? files.handoff() : fetchWasm(files.wasm);
   warmLocks();
   try {
     setTimeout(function () {
@@ -32,7 +34,7 @@ export function load(files, run, giveUp, ms) {
   (async function () {
     try {
       if (refused) throw refused;
-      await start(files.glue, { module_or_path: wasm });
+      await start(handoff ? await wasm : files.glue, { module_or_path: wasm });
     } catch (e) {
       if (e !== refused) console.warn('[Affitor] the wasm did not start: its JavaScript build takes over:', e);
       try {

@@ -12,7 +12,8 @@ var OPTIONS = {
   'data-affitor-debug': 'debug',
   'data-affitor-test-mode': 'testMode',
   'data-affitor-cookie-domain': 'cookieDomain',
-  'data-affitor-timeout': 'timeout'
+  'data-affitor-timeout': 'timeout',
+  'data-affitor-domains': 'domains'
 };
 
 /** init()'s options as the tracker reads a tag: `getAttribute(name)`, over `tag`'s own. */

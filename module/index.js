@@ -157,7 +157,7 @@ export function ready() {
 // reference (vitejs/vite#8427): there the wasm is read from the package's own directory.
 function packageWasm(url) {
   return url.pathname.includes('/node_modules/.vite/')
-    ? new URL('/node_modules/affitor-tracker/dist/affitor_tracker_bg.wasm', url)
+    ? new URL(`/node_modules/affitor-tracker/dist/${url.pathname.split('/').pop()}`, url)
     : url;
 }
 
@@ -171,5 +171,15 @@ function install(options) {
     : () => import('../dist/affitor_tracker_fallback.js');
   // diagnose()'s checks, loaded only when it is called.
   const diagnose = () => import('../dist/affitor-tracker-diagnose.js');
-  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose });
+  // The hand-off wasm's glue, which fetches that wasm next to it: loaded instead of the normal
+  // wasm where `domains` lists other sites or the landing carries affitor_click_id
+  // (docs/cross-domain.md).
+  const handoffWasm = page(options.handoffWasmUrl || packageWasm(new URL('../dist/affitor_tracker_handoff_bg.wasm', import.meta.url)));
+  const handoff = async () => {
+    const m = await import('../dist/affitor_tracker_handoff.js');
+    // Its exports, with a start from the wasm this bundler shipped (no prototype: a page's
+    // Object.prototype.then must not make it a thenable).
+    return Object.assign(Object.create(null), m, { default: () => m.load(handoffWasm) });
+  };
+  return installTracker(settings(options), VERSION, { wasm, glue, fallback, diagnose, handoff });
 }

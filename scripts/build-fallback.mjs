@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { minifyNames } from './minify-names.mjs';
 import { hardenGlue } from './glue.mjs';
+import { handoffModule } from './build-loader.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -99,10 +100,9 @@ export { initJs as initSync, initJsAsync as default };
 `, "glue's export of its init functions");
   writeFileSync(join(tmp, 'glue.js'), glue);
 
-  const out = buildSync({
-    entryPoints: [join(tmp, 'glue.js')], bundle: true, format: 'esm', minify: true, target: 'es2020',
-    legalComments: 'none', write: false,
-  }).outputFiles[0].text;
+  // Built with the `handoff` feature: the entry is the hand-off's module, which starts its
+  // listeners with the tracker where a list is configured (docs/cross-domain.md).
+  const out = handoffModule(join(tmp, 'glue.js'), 'es2020', false);
   // A CSP without 'wasm-unsafe-eval' has no 'unsafe-eval' either.
   const bad = out.match(/WebAssembly|\beval\b|\bFunction\s*\(/);
   if (bad) throw new Error(`[build] fallback: the output uses ${bad[0]}`);

@@ -29,10 +29,47 @@ function buildDiagnose(dist) {
   writeFileSync(join(dist, 'affitor-tracker-diagnose.js'), code);
 }
 
+/**
+ * loader/handoff-module.js bundled with `glue` (the path of a wasm-bindgen glue built with the
+ * `handoff` feature) as its 'affitor-glue': one minified ES module; `wasm`: the glue is
+ * WebAssembly's (the module fetches the hand-off wasm), not the JavaScript fallback's.
+ */
+export function handoffModule(glue, target, wasm) {
+  const built = buildSync({
+    entryPoints: [join(root, 'loader', 'handoff-module.js')],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    minify: true,
+    target,
+    legalComments: 'none',
+    alias: { 'affitor-glue': glue },
+    define: { WASM: String(wasm) },
+  });
+  // The loader runs this module as it runs the glue bundled in the tag (install.js's `m`): it
+  // must have every export that glue has, and the hand-off's.
+  const has = Object.values(built.metafile.outputs)[0].exports;
+  const needs = [...exportsOf(join(root, 'dist', 'affitor_tracker.js')), 'outbound', ...(wasm ? ['load'] : [])];
+  const missing = needs.filter((name) => !has.includes(name));
+  if (missing.length) throw new Error(`[build] the hand-off module (${glue}) lacks the exports ${missing.join(', ')}`);
+  return built.outputFiles[0].text;
+}
+
+/** The names an ES module exports. */
+function exportsOf(file) {
+  const built = buildSync({ entryPoints: [file], bundle: true, write: false, metafile: true, format: 'esm', logLevel: 'silent' });
+  return Object.values(built.metafile.outputs)[0].exports;
+}
+
 /** Writes dist/affitor-tracker.js (and diagnose()'s module) and returns this build's hash. */
 export function buildLoader() {
   const dist = join(root, 'dist');
   buildDiagnose(dist);
+  // The hand-off wasm's glue with the hand-off's listeners (loader/handoff-module.js), imported by
+  // the tag instead of fetching the normal wasm where a page needs the hand-off (install.js).
+  const handoff = handoffModule(join(root, 'target', 'bindgen-handoff', 'glue.js'), 'es2020', true);
+  writeFileSync(join(dist, 'affitor_tracker_handoff.js'), handoff);
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   // The tag asks for the wasm (and the fallback) with this build's hash, so a browser never
   // pairs a cached old wasm with a new loader.
@@ -40,6 +77,8 @@ export function buildLoader() {
     .update(readFileSync(join(dist, 'affitor_tracker.js')))
     .update(readFileSync(join(dist, 'affitor_tracker_bg.wasm')))
     .update(readFileSync(join(dist, 'affitor-tracker-diagnose.js')))
+    .update(readFileSync(join(dist, 'affitor_tracker_handoff_bg.wasm')))
+    .update(handoff)
     .digest('hex')
     .slice(0, 10);
   const min = buildSync({

@@ -23,37 +23,55 @@ const out = join(root, 'dist');
 const tmp = join(root, 'target', 'bindgen');
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 
-const wasm = compileWasm(root, { targetDir: 'target/nightly' });
-rmSync(tmp, { recursive: true, force: true });
-run('wasm-bindgen', [
-  wasm,
-  '--target', 'web', '--out-dir', tmp, '--no-typescript', '--omit-default-module-path',
-]);
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
+// Each build writes the same file under target/: wasm-bindgen takes it before the next build.
+function bindgen(wasm, dir) {
+  rmSync(dir, { recursive: true, force: true });
+  run('wasm-bindgen', [
+    wasm,
+    '--target', 'web', '--out-dir', dir, '--no-typescript', '--omit-default-module-path',
+  ]);
+}
 // -Oz twice (the second pass finds what the first one's inlining exposed) and no
 // target_features section (browsers ignore it): 102 B gzip less than one -Oz, measured.
 // --low-memory-unused: the first KiB of memory is never addressed (the 32 KiB stack comes first,
 // growing down towards it, and would have to be 31 KiB deep; the data lies above the stack), so
 // a pointer plus a small constant folds into the load's offset: 229 B gzip less, measured.
-run(bin('wasm-opt'), [
-  join(tmp, 'affitor_tracker_bg.wasm'), '--low-memory-unused', '-Oz', '-Oz', '--strip-debug', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
-  '-o', join(out, 'affitor_tracker_bg.wasm'),
-]);
+// Returns the module with short names, and its glue, minified, to match.
+function optimize(dir, file) {
+  run(bin('wasm-opt'), [
+    join(dir, 'affitor_tracker_bg.wasm'), '--low-memory-unused', '-Oz', '-Oz', '--strip-debug', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
+    '-o', join(out, file),
+  ]);
+  const short = minifyNames(
+    readFileSync(join(out, file)),
+    leanGlue(startWithoutThenables(trimGlue(hardenGlue(readFileSync(join(dir, 'affitor_tracker.js'), 'utf8'))))),
+  );
+  writeFileSync(join(out, file), short.wasm);
+  return prefixWarning(short.glue);
+}
+bindgen(compileWasm(root, { targetDir: 'target/nightly' }), tmp);
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const glue = transformSync(optimize(tmp, 'affitor_tracker_bg.wasm'), { format: 'esm', minify: true, target: 'es2020' }).code;
+writeFileSync(join(out, 'affitor_tracker.js'), glue);
 
-const short = minifyNames(
-  readFileSync(join(out, 'affitor_tracker_bg.wasm')),
-  leanGlue(startWithoutThenables(trimGlue(hardenGlue(readFileSync(join(tmp, 'affitor_tracker.js'), 'utf8'))))),
-);
-writeFileSync(join(out, 'affitor_tracker_bg.wasm'), short.wasm);
+// The hand-off wasm (the `handoff` feature, docs/cross-domain.md), which the tag fetches instead
+// of the one above only where a page needs the hand-off, with its own glue: the tag's bundled
+// glue is the normal build's, and stays as it is. Its glue and the hand-off's listeners
+// (loader/handoff.js) make one module, dist/affitor_tracker_handoff.js, that the tag imports
+// while the wasm downloads (scripts/build-loader.mjs bundles it).
+const tmpHandoff = join(root, 'target', 'bindgen-handoff');
+bindgen(compileWasm(root, { targetDir: 'target/nightly', features: ['handoff'], what: 'the hand-off wasm' }), tmpHandoff);
+writeFileSync(join(tmpHandoff, 'glue.js'), optimize(tmpHandoff, 'affitor_tracker_handoff_bg.wasm'));
+
 // The glue's one console line on the normal path (a wasm served without application/wasm) gets
 // the tracker's prefix and says what to fix.
-const MIME_WARNING = 'console.warn("`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n", e);';
-if (!short.glue.includes(MIME_WARNING)) console.warn('[build] the glue has no MIME-type warning to prefix with [Affitor]');
-const prefixed = short.glue.replace(MIME_WARNING, () =>
-  'console.warn("[Affitor] serve the wasm as Content-Type: application/wasm (without it, it downloads whole before it compiles)", e);');
-const glue = transformSync(prefixed, { format: 'esm', minify: true, target: 'es2020' }).code;
-writeFileSync(join(out, 'affitor_tracker.js'), glue);
+function prefixWarning(glue) {
+  const MIME_WARNING = 'console.warn("`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n", e);';
+  if (!glue.includes(MIME_WARNING)) console.warn('[build] the glue has no MIME-type warning to prefix with [Affitor]');
+  return glue.replace(MIME_WARNING, () =>
+    'console.warn("[Affitor] serve the wasm as Content-Type: application/wasm (without it, it downloads whole before it compiles)", e);');
+}
 
 // The script tag: the loader with the glue bundled in (scripts/build-loader.mjs).
 const build = buildLoader();
@@ -61,7 +79,8 @@ const build = buildLoader();
 console.log(`built dist/ (version ${version}, build ${build})`);
 // dist/affitor_tracker_fallback.js, for CSPs without 'wasm-unsafe-eval', from the same crate with
 // the `diagnose` feature: affitor.diagnose() asks it for the tracker's facts (src/diagnose.rs),
-// an export the wasm above does without (it would cost every visitor 600+ B gzip). Compiled
-// after the wasm above was used: both builds write the same file under target/.
-const featured = compileWasm(root, { targetDir: 'target/nightly', features: ['diagnose'], what: 'the fallback' });
+// an export the wasm above does without (it would cost every visitor 600+ B gzip); and with the
+// `handoff` feature, as the hand-off wasm has it (docs/cross-domain.md gives its cost there).
+// Compiled after the wasms above were used: every build writes the same file under target/.
+const featured = compileWasm(root, { targetDir: 'target/nightly', features: ['diagnose', 'handoff'], what: 'the fallback' });
 (await import('./build-fallback.mjs')).buildFallback(featured);

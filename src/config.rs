@@ -19,6 +19,11 @@ pub struct Config {
     pub cookie_domain: Option<String>,
     /// How long `signup()` waits for the API before resolving with `queued: true`.
     pub timeout_ms: u32,
+    /// `data-affitor-domains`: the other sites of the business, which links and forms carry
+    /// the click id to (docs/contract.md §8); lower-case hosts, or `*.` and a parent domain.
+    /// Only the hand-off build reads it (docs/cross-domain.md).
+    #[cfg(any(test, feature = "handoff"))]
+    pub domains: Vec<String>,
 }
 
 impl Default for Config {
@@ -30,6 +35,8 @@ impl Default for Config {
             test_mode: false,
             cookie_domain: None,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            #[cfg(any(test, feature = "handoff"))]
+            domains: Vec::new(),
         }
     }
 }
@@ -42,6 +49,8 @@ pub enum Problem {
     BadApiBase(String),
     BadCookieDomain(String),
     BadTimeout(String),
+    #[cfg(any(test, feature = "handoff"))]
+    BadDomain(String),
     /// A switch (`data-affitor-debug`, `data-affitor-test-mode`) that is neither on nor off.
     BadSwitch(&'static str, String),
 }
@@ -60,6 +69,12 @@ impl Problem {
             Problem::BadApiBase(v) => (API_BASE, " must be an https: URL (http: on localhost)", v),
             Problem::BadTimeout(v) => (TIMEOUT, " must be 0 to 30000 (ms)", v),
             Problem::BadCookieDomain(v) => (COOKIE_DOMAIN, " must be a domain name", v),
+            #[cfg(any(test, feature = "handoff"))]
+            Problem::BadDomain(v) => (
+                "data-affitor-domains",
+                " takes host names (or *.example.com), comma-separated",
+                v,
+            ),
             Problem::BadSwitch(name, v) => (*name, " must be true, false, 1, 0 or empty (on)", v),
         };
         cat(&[name, rule, ", ignoring: ", value])
@@ -116,6 +131,14 @@ pub fn parse(
         match crate::text::number(v.trim_ascii()).filter(|&ms| ms <= MAX_TIMEOUT_MS as u64) {
             Some(ms) => c.timeout_ms = ms as u32,
             None => problems.push(Problem::BadTimeout(v)),
+        }
+    }
+    #[cfg(any(test, feature = "handoff"))]
+    for v in text::split(&attr("data-affitor-domains").unwrap_or_default(), b',') {
+        match domain_entry(v) {
+            Some(d) => c.domains.push(d),
+            None if v.trim_ascii().is_empty() => {}
+            None => problems.push(Problem::BadDomain(String::from(v.trim_ascii()))),
         }
     }
     (c, problems)
@@ -240,6 +263,19 @@ pub fn is_loopback(host: &str) -> bool {
 /// 1 to `max` ASCII digits.
 fn is_digits(s: &str, max: usize) -> bool {
     s.len() <= max && text::number(s).is_some()
+}
+
+/// An entry of `data-affitor-domains`: a host name, or `*.` and one, lower-cased.
+#[cfg(any(test, feature = "handoff"))]
+pub fn domain_entry(v: &str) -> Option<String> {
+    let v = v.trim_ascii().to_ascii_lowercase();
+    let name = v.strip_prefix("*.").unwrap_or(&v);
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && text::split(name, b'.').all(|label| !label.is_empty());
+    ok.then_some(v)
 }
 
 /// A domain name with an optional leading dot, lower-cased.
@@ -552,6 +588,29 @@ mod tests {
         assert_eq!(t.lease_ms, 1500);
         assert_eq!(t.retry_base_ms, 1000);
         assert_eq!(t.click_wait_ms, 2000);
+    }
+
+    #[test]
+    fn domains_are_a_comma_separated_list_of_hosts() {
+        let (c, p) = parse(
+            tag(&[
+                ("data-affitor-program-id", "1"),
+                (
+                    "data-affitor-domains",
+                    " App.Example-app.io, *.example-checkout.com,,x y ",
+                ),
+            ]),
+            None,
+        );
+        assert_eq!(
+            c.domains,
+            vec!["app.example-app.io", "*.example-checkout.com"]
+        );
+        assert_eq!(p, vec![Problem::BadDomain("x y".into())]);
+        assert!(parse(tag(&[]), None).0.domains.is_empty());
+        for bad in ["*.", "https://x.io", "x..io", "*example.com", "a/b"] {
+            assert_eq!(domain_entry(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -26,6 +26,8 @@ fn check(p: &Problem) -> &'static str {
         Problem::BadApiBase(_) => "api-base",
         Problem::BadTimeout(_) => "timeout",
         Problem::BadCookieDomain(_) => "cookies",
+        #[cfg(any(test, feature = "handoff"))]
+        Problem::BadDomain(_) => "domains",
         Problem::BadSwitch(name, _) => name.strip_prefix("data-affitor-").unwrap_or(name),
     }
 }

@@ -19,6 +19,11 @@ pub mod config;
 #[cfg(feature = "diagnose")]
 pub mod diagnose;
 pub mod forget;
+// The cross-domain hand-off: only in the hand-off wasm (and the JavaScript fallback), which the
+// loader fetches instead of the normal one where a page needs it (docs/cross-domain.md); its
+// rules are tested natively with the rest.
+#[cfg(any(test, feature = "handoff"))]
+pub mod handoff;
 pub mod id;
 pub mod json;
 pub mod lead;
@@ -73,6 +78,11 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     let mut landings = js::items(&landings, 50);
     if landings.is_empty() {
         landings.push(js_sys::Array::of1(&page::href().into()).into());
+    }
+    // A click another of the business's sites handed over (docs/contract.md §8), before the clicks.
+    #[cfg(feature = "handoff")]
+    for l in &landings {
+        handoff::adopt(&js::index(l, 0).as_string().unwrap_or_default());
     }
     click::landing::capture(landings);
     lead::replay_pending();
@@ -134,6 +144,16 @@ pub fn track_click(url: JsValue, existing: JsValue, resolve: JsValue) {
 #[wasm_bindgen]
 pub fn forget(_: JsValue, _: JsValue, resolve: JsValue) {
     settle(&resolve, forget::forget());
+}
+
+/// The cross-domain hand-off (docs/contract.md §8): the click id a link or form to `host` carries,
+/// or `undefined`. Only the hand-off wasm has it (loader/handoff.js asks it).
+#[cfg(feature = "handoff")]
+#[wasm_bindgen]
+pub fn outbound(host: JsValue) -> JsValue {
+    host.as_string()
+        .and_then(|h| handoff::outbound(&h))
+        .map_or(JsValue::UNDEFINED, JsValue::from)
 }
 
 /// A same-document navigation (history, back/forward, Turbo Drive, the Navigation API): the

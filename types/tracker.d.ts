@@ -49,8 +49,16 @@ export interface AffitorInitOptions {
   cookieDomain?: string;
   /** `data-affitor-timeout`: ms `signup()` waits for the API before resolving with `queued: true` (default 1000, at most 30000). */
   timeout?: number;
+  /**
+   * The module entry's `data-affitor-domains`: the business's other sites (e.g. `['app.example-app.io', '*.example-checkout.com']`,
+   * or the same comma-separated). Links and forms to them carry the click id as `affitor_click_id` (docs/cross-domain.md).
+   * The script tag takes the attribute only: it chooses its wasm before init() runs.
+   */
+  domains?: string | readonly string[];
   /** Where the page can fetch `dist/affitor_tracker_bg.wasm`, for bundlers that do not ship it themselves. */
   wasmUrl?: string | URL;
+  /** Where the page can fetch `dist/affitor_tracker_handoff_bg.wasm` (the hand-off's wasm, docs/cross-domain.md), for bundlers that do not ship it themselves. */
+  handoffWasmUrl?: string | URL;
   /** Where the page can import `dist/affitor_tracker_fallback.js`, the JavaScript build used where WebAssembly may not run (a CSP without 'wasm-unsafe-eval', no WebAssembly). Default: the package's own, through a literal `import()` the bundler resolves. */
   fallbackUrl?: string | URL;
 }

@@ -54,6 +54,21 @@ pub fn is_https() -> bool {
     text("location", "protocol") == "https:"
 }
 
+/// Shows `url` in the address bar instead of the current address, with the same history
+/// entry and state (`history.replaceState`).
+#[cfg(any(test, feature = "handoff"))]
+pub fn replace_address(url: &str) {
+    let history = global("history");
+    if let Some(f) = js::get(&history, "replaceState").dyn_ref::<js_sys::Function>() {
+        let _ = f.call3(
+            &history,
+            &js::get(&history, "state"),
+            &"".into(),
+            &url.into(),
+        );
+    }
+}
+
 /// A property of the global object (`window.AFFITOR_PROGRAM_ID`…), read without throwing.
 pub fn global(name: &str) -> JsValue {
     js::get(&super::global(), name)

@@ -47,6 +47,15 @@ pub fn remember(click_id: &str, days: u64, landing_url: &str) {
     write(AFF_URL, &rules::landing_url(landing_url), max_age, domain);
 }
 
+/// Keeps a click another of the business's sites handed over (docs/contract.md §8) as
+/// [`remember`] keeps one; it has no landing here, so the landing URL of an older click goes
+/// (its partner does not claim this click).
+#[cfg(any(test, feature = "handoff"))]
+pub fn adopt(click_id: &str, days: u64) {
+    remember(click_id, days, "");
+    write(AFF_URL, "", 0, domain().as_deref());
+}
+
 /// Expires each of `names`: host-only, and at each of `domains`.
 pub fn expire(names: &[&str], domains: &[&str]) {
     for name in names {

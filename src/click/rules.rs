@@ -23,6 +23,12 @@ fn query_aff(s: &str) -> Option<&str> {
     query_pairs(s).find_map(|(k, v)| (k == "aff" && !v.is_empty()).then_some(v))
 }
 
+/// The raw value of the first query parameter `name` of `url` (`""` for a bare `name`).
+#[cfg(any(test, feature = "handoff"))]
+pub fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    query_pairs(text::split(url, b'#').next()?).find_map(|(k, v)| (k == name).then_some(v))
+}
+
 /// The `key=value` pairs of the query of `s` (everything after its first `?`); a bare `key` has
 /// the value `""`.
 fn query_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {

@@ -45,6 +45,12 @@ const BUNDLES = {
     window.diag = diagnose();
     init({ programId: 7, apiBase: ${API} });
     window.mod = { diagnose };`,
+  // A list of other sites: the hand-off's module and wasm instead of the normal wasm
+  // (docs/cross-domain.md), the wasm next to the bundle as new URL(…, import.meta.url) says.
+  'app/handoff.js': `
+    import { init, signup, getClickId } from 'affitor-tracker';
+    init({ programId: 7, apiBase: ${API}, domains: ['app-b.test', '*.b-checkout.test'] });
+    window.mod = { signup, getClickId };`,
   'app/late.js': `
     import { init, signup, ready } from 'affitor-tracker';
     window.mod = { init, signup, ready, api: ${API} };`,
@@ -63,13 +69,14 @@ before(async () => {
   });
   // The default wasm URL, relative to the bundle at /app/: /dist/affitor_tracker_bg.wasm.
   await mkdir(join(env.www, 'dist'));
-  for (const f of ['affitor_tracker_bg.wasm', 'affitor_tracker_fallback.js']) {
+  for (const f of ['affitor_tracker_bg.wasm', 'affitor_tracker_handoff_bg.wasm', 'affitor_tracker_fallback.js']) {
     await copyFile(join(env.site.pkg, 'dist', f), join(env.www, 'dist', f));
   }
   await env.write('default.html', page('default'));
   await env.write('options.html', page('options'));
   await env.write('broken.html', page('broken'));
   await env.write('late.html', page('late'));
+  await env.write('handoff.html', page('handoff'));
   await env.write('diagnose.html', page('diagnose'));
   await env.write('file-loader.html', page('file-loader'));
   await env.write(
@@ -106,6 +113,23 @@ async function open(path) {
 }
 
 describe('the module entry, bundled', () => {
+  it('with `domains`, or on a landing carrying affitor_click_id, runs the hand-off wasm; else the normal one', async () => {
+    const listed = await open('handoff.html');
+    await listed.evaluate(() => window.affitor.ready);
+    assert.deepEqual(listed.wasm, ['/dist/affitor_tracker_handoff_bg.wasm']);
+    const r = await listed.evaluate(() => window.mod.signup('handoff_module'));
+    assert.equal(r.ok, true, JSON.stringify(r));
+    // A landing with a click id another site handed over: adopted, the address cleaned.
+    const landing = await open('default.html?affitor_click_id=cust_7_handed');
+    await landing.evaluate(() => window.affitor.ready);
+    assert.deepEqual(landing.wasm, ['/dist/affitor_tracker_handoff_bg.wasm']);
+    assert.equal(await landing.evaluate(() => window.mod.getClickId()), 'cust_7_handed');
+    await env.until(async () => !landing.url().includes('affitor_click_id'), 5_000, 'the address bar cleaned');
+    const plain = await open('default.html');
+    await plain.evaluate(() => window.affitor.ready);
+    assert.deepEqual(plain.wasm, ['/dist/affitor_tracker_bg.wasm']);
+  });
+
   it('diagnose(), called before init(), answers for the tracker init() started', async () => {
     const p = await open('diagnose.html');
     const result = await p.evaluate(() => window.diag);
