@@ -50,9 +50,9 @@ export interface AffitorInitOptions {
   /** `data-affitor-timeout`: ms `signup()` waits for the API before resolving with `queued: true` (default 1000, at most 30000). */
   timeout?: number;
   /**
-   * The module entry's `data-affitor-domains`: the business's other sites (e.g. `['app.example-app.io', '*.example-checkout.com']`,
+   * `data-affitor-domains`: the business's other sites (e.g. `['app.example-app.io', '*.example-checkout.com']`,
    * or the same comma-separated). Links and forms to them carry the click id as `affitor_click_id` (docs/cross-domain.md).
-   * The script tag takes the attribute only: it chooses its wasm before init() runs.
+   * Given to init() after a landing with `aff` has loaded the tracker, it comes too late: there use the attribute.
    */
   domains?: string | readonly string[];
   /** Where the page can fetch `dist/affitor_tracker_bg.wasm`, for bundlers that do not ship it themselves. */
