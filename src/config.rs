@@ -124,13 +124,10 @@ pub fn parse(
 /// A switch's value: `true`/`false` in any case, `1`/`0`, and a bare attribute (empty) is on;
 /// anything else is no answer.
 fn switch(v: &str) -> Option<bool> {
-    let v = v.trim_ascii();
-    if v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if v == "0" || v.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
+    match v.trim_ascii().to_ascii_lowercase().as_str() {
+        "" | "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
     }
 }
 
