@@ -220,7 +220,9 @@ describe('cookie domain', () => {
     const left = async () => (await context.cookies()).filter((c) => names.includes(c.name)).map((c) => `${c.name}@${c.domain}`);
     assert.ok((await left()).length >= 6, (await left()).join(' '));
     assert.deepEqual(await page.evaluate(() => window.affitor.forget()), { ok: true });
-    assert.deepEqual(await left(), []);
+    // document.cookie writes reach the browser's cookie store (what context.cookies() reads) a
+    // little later: under load a single read still saw the last one written.
+    await env.until(async () => (await left()).length === 0, 5_000, async () => `cookies left: ${(await left()).join(' ')}`);
     await context.close();
   });
 
