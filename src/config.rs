@@ -172,17 +172,10 @@ impl Timings {
 
 /// Up to 15 decimal digits (so it stays exact as a JavaScript number), leading zeros dropped.
 pub fn program_id(v: &str) -> Option<String> {
-    let v = v.trim_ascii();
-    if v.is_empty() || v.len() > 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Byte by byte (a char pattern would bring core's UTF-8 decoding); the last digit stays.
-    let zeros = v
-        .bytes()
-        .take(v.len() - 1)
-        .take_while(|&b| b == b'0')
-        .count();
-    Some(String::from(&v[zeros..]))
+    // Read as a number and written back: the leading zeros go, `0` stays.
+    let mut id = String::new();
+    text::push_number(&mut id, text::number(v.trim_ascii())?);
+    Some(id)
 }
 
 /// An `https:` URL, or `http:` on a loopback host; no credentials, query or fragment.
