@@ -181,7 +181,7 @@ pub fn program_id(v: &str) -> Option<String> {
 /// An `https:` URL, or `http:` on a loopback host; no credentials, query or fragment.
 pub fn api_base(v: &str) -> Option<String> {
     let mut v = v.trim_ascii();
-    while let Some(rest) = v.strip_suffix('/') {
+    while let Some(rest) = v.strip_suffix("/") {
         v = rest;
     }
     let lower = v.to_ascii_lowercase();
@@ -194,7 +194,7 @@ pub fn api_base(v: &str) -> Option<String> {
     let authority = text::split(rest, b'/').next()?;
     // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
     // `http://[::1]evil.example` is refused rather than read as `[::1]`.
-    let (host, port) = match authority.strip_prefix('[') {
+    let (host, port) = match authority.strip_prefix("[") {
         Some(v6) => {
             let (host, after) = text::split_once(v6, b']')?;
             let hex = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
@@ -210,7 +210,7 @@ pub fn api_base(v: &str) -> Option<String> {
         }
     };
     // `:` and up to 5 digits, or nothing.
-    let port_ok = port.is_empty() || port.strip_prefix(':').is_some_and(|p| is_digits(p, 5));
+    let port_ok = port.is_empty() || port.strip_prefix(":").is_some_and(|p| is_digits(p, 5));
     if !port_ok || host.is_empty() || !(secure || is_loopback(host)) {
         return None;
     }
@@ -235,7 +235,7 @@ fn is_digits(s: &str, max: usize) -> bool {
 /// A domain name with an optional leading dot, lower-cased.
 fn cookie_domain(v: &str) -> Option<String> {
     let v = v.trim_ascii().to_ascii_lowercase();
-    let name = v.strip_prefix('.').unwrap_or(&v);
+    let name = v.strip_prefix(".").unwrap_or(&v);
     let ok = !name.is_empty()
         && name
             .bytes()
@@ -350,7 +350,7 @@ mod tests {
     // The implementation before 23's trim, or `http:` on a loopback host; no credentials, query or fragment.
     fn old_api_base(v: &str) -> Option<String> {
         let mut v = v.trim_ascii();
-        while let Some(rest) = v.strip_suffix('/') {
+        while let Some(rest) = v.strip_suffix("/") {
             v = rest;
         }
         let lower = v.to_ascii_lowercase();
@@ -364,7 +364,7 @@ mod tests {
         let authority = text::split(rest, b'/').next().unwrap_or("");
         // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
         // `http://[::1]evil.example` is refused rather than read as `[::1]`.
-        let (host, port) = match authority.strip_prefix('[') {
+        let (host, port) = match authority.strip_prefix("[") {
             Some(v6) => {
                 let (host, after) = text::split_once(v6, b']')?;
                 if !host
@@ -387,7 +387,7 @@ mod tests {
             }
         };
         let port_ok = port.is_empty()
-            || port.strip_prefix(':').is_some_and(|p| {
+            || port.strip_prefix(":").is_some_and(|p| {
                 !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
             });
         if !port_ok {
