@@ -36,10 +36,13 @@ function bindgen(wasm, dir) {
 // --low-memory-unused: the first KiB of memory is never addressed (the 32 KiB stack comes first,
 // growing down towards it, and would have to be 31 KiB deep; the data lies above the stack), so
 // a pointer plus a small constant folds into the load's offset: 229 B gzip less, measured.
+// --always-inline-max-function-size=4 (binaryen's default is 2): the many 3- and 4-byte wrappers
+// (a call with a constant or two) are inlined where they are called: 51 B gzip and 58 brotli
+// less, measured (3 saved less, 5 and 6 added bytes).
 // Returns the module with short names, and its glue, minified, to match.
 function optimize(dir, file) {
   run(bin('wasm-opt'), [
-    join(dir, 'affitor_tracker_bg.wasm'), '--low-memory-unused', '-Oz', '-Oz', '--strip-debug', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
+    join(dir, 'affitor_tracker_bg.wasm'), '--low-memory-unused', '-Oz', '-Oz', '--always-inline-max-function-size=4', '--strip-debug', '--strip-producers', '--strip-target-features', ...WASM_OPT_FEATURES,
     '-o', join(out, file),
   ]);
   const short = minifyNames(

@@ -191,6 +191,18 @@ function decodeText(bytes) {
         }
     };
 }`);
+  // Each import that hands a string back (String(), getAttribute, getItem, Headers.get, a
+  // string's value) wrote it to the wasm's return slot in four lines of its own: one helper now.
+  const returned = /^(\s+)(?:var|const) ptr1 = (?:isLikeNone\(ret\) \? 0 : )?passStringToWasm0\(ret, wasm\.__wbindgen_malloc, wasm\.__wbindgen_realloc\);\n\s+(?:var|const) len1 = WASM_VECTOR_LEN;\n\s+getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 1, len1, true\);\n\s+getDataViewMemory0\(\)\.setInt32\(\(arg0 >>> 0\) \+ 4 \* 0, ptr1, true\);$/gm;
+  const returns = (glue.match(returned) || []).length;
+  if (returns !== (glue.match(/passStringToWasm0\(ret,/g) || []).length) throw new Error('[build] the wasm-bindgen glue changed: a string return not in the four lines');
+  glue = glue.replace(returned, '$1returnString(arg0, ret);') + `
+function returnString(slot, s) {
+    const ptr = isLikeNone(s) ? 0 : passStringToWasm0(s, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+    getDataViewMemory0().setInt32((slot >>> 0) + 4, WASM_VECTOR_LEN, true);
+    getDataViewMemory0().setInt32(slot >>> 0, ptr, true);
+}
+`;
   const fallbacks = /(__wbg_static_accessor_(?:GLOBAL_(?!THIS)|SELF_|WINDOW_)\w+: function\(\) \{)\n[^\n]*\n[^\n]*\n/g;
   if ((glue.match(fallbacks) || []).length !== 3) throw new Error('[build] the wasm-bindgen glue changed: not 3 global fallbacks');
   return glue.replace(fallbacks, '$1 return 0;\n');

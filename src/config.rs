@@ -147,13 +147,10 @@ pub fn parse(
 /// A switch's value: `true`/`false` in any case, `1`/`0`, and a bare attribute (empty) is on;
 /// anything else is no answer.
 fn switch(v: &str) -> Option<bool> {
-    let v = v.trim_ascii();
-    if v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true") {
-        Some(true)
-    } else if v == "0" || v.eq_ignore_ascii_case("false") {
-        Some(false)
-    } else {
-        None
+    match v.trim_ascii().to_ascii_lowercase().as_str() {
+        "" | "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
     }
 }
 
@@ -198,23 +195,16 @@ impl Timings {
 
 /// Up to 15 decimal digits (so it stays exact as a JavaScript number), leading zeros dropped.
 pub fn program_id(v: &str) -> Option<String> {
-    let v = v.trim_ascii();
-    if v.is_empty() || v.len() > 15 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Byte by byte (a char pattern would bring core's UTF-8 decoding); the last digit stays.
-    let zeros = v
-        .bytes()
-        .take(v.len() - 1)
-        .take_while(|&b| b == b'0')
-        .count();
-    Some(String::from(&v[zeros..]))
+    // Read as a number and written back: the leading zeros go, `0` stays.
+    let mut id = String::new();
+    text::push_number(&mut id, text::number(v.trim_ascii())?);
+    Some(id)
 }
 
 /// An `https:` URL, or `http:` on a loopback host; no credentials, query or fragment.
 pub fn api_base(v: &str) -> Option<String> {
     let mut v = v.trim_ascii();
-    while let Some(rest) = v.strip_suffix('/') {
+    while let Some(rest) = v.strip_suffix("/") {
         v = rest;
     }
     let lower = v.to_ascii_lowercase();
@@ -227,7 +217,7 @@ pub fn api_base(v: &str) -> Option<String> {
     let authority = text::split(rest, b'/').next()?;
     // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
     // `http://[::1]evil.example` is refused rather than read as `[::1]`.
-    let (host, port) = match authority.strip_prefix('[') {
+    let (host, port) = match authority.strip_prefix("[") {
         Some(v6) => {
             let (host, after) = text::split_once(v6, b']')?;
             let hex = |b: u8| b.is_ascii_hexdigit() || b == b':' || b == b'.';
@@ -243,7 +233,7 @@ pub fn api_base(v: &str) -> Option<String> {
         }
     };
     // `:` and up to 5 digits, or nothing.
-    let port_ok = port.is_empty() || port.strip_prefix(':').is_some_and(|p| is_digits(p, 5));
+    let port_ok = port.is_empty() || port.strip_prefix(":").is_some_and(|p| is_digits(p, 5));
     if !port_ok || host.is_empty() || !(secure || is_loopback(host)) {
         return None;
     }
@@ -281,7 +271,7 @@ pub fn domain_entry(v: &str) -> Option<String> {
 /// A domain name with an optional leading dot, lower-cased.
 fn cookie_domain(v: &str) -> Option<String> {
     let v = v.trim_ascii().to_ascii_lowercase();
-    let name = v.strip_prefix('.').unwrap_or(&v);
+    let name = v.strip_prefix(".").unwrap_or(&v);
     let ok = !name.is_empty()
         && name
             .bytes()
@@ -396,7 +386,7 @@ mod tests {
     // The implementation before 23's trim, or `http:` on a loopback host; no credentials, query or fragment.
     fn old_api_base(v: &str) -> Option<String> {
         let mut v = v.trim_ascii();
-        while let Some(rest) = v.strip_suffix('/') {
+        while let Some(rest) = v.strip_suffix("/") {
             v = rest;
         }
         let lower = v.to_ascii_lowercase();
@@ -410,7 +400,7 @@ mod tests {
         let authority = text::split(rest, b'/').next().unwrap_or("");
         // `[v6]:port` or `name:port`; what follows the host is a port or nothing, so
         // `http://[::1]evil.example` is refused rather than read as `[::1]`.
-        let (host, port) = match authority.strip_prefix('[') {
+        let (host, port) = match authority.strip_prefix("[") {
             Some(v6) => {
                 let (host, after) = text::split_once(v6, b']')?;
                 if !host
@@ -433,7 +423,7 @@ mod tests {
             }
         };
         let port_ok = port.is_empty()
-            || port.strip_prefix(':').is_some_and(|p| {
+            || port.strip_prefix(":").is_some_and(|p| {
                 !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
             });
         if !port_ok {

@@ -59,14 +59,9 @@ pub fn after_failure(tries: u32, told: Option<u32>, random: f64, base: u32) -> N
 /// `Retry-After` as delta-seconds, in milliseconds (an HTTP date is read by the caller).
 pub fn retry_after_seconds(header: &str) -> Option<u32> {
     let v = header.trim_ascii();
-    if v.is_empty() || v.len() > 9 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(
-        v.bytes()
-            .fold(0u32, |n, b| n * 10 + (b - b'0') as u32)
-            .saturating_mul(1000),
-    )
+    // Up to 9 digits (text::number reads up to 15).
+    let n = crate::text::number(v).filter(|_| v.len() <= 9)?;
+    Some((n as u32).saturating_mul(1000))
 }
 
 /// A refusal's `error` that says the customer's lead is already recorded ("already has a lead

@@ -44,8 +44,12 @@ pub fn write(key: &'static str, value: &str) {
         return;
     }
     if let Ok(mut mem) = MEMORY.try_borrow_mut() {
-        mem.retain(|(k, _)| *k != key);
-        mem.push((key, JsValue::from_str(value)));
+        let value = JsValue::from_str(value);
+        // Replaced in place (`retain` costs a generic of its own).
+        match mem.iter_mut().find(|(k, _)| *k == key) {
+            Some(kept) => kept.1 = value,
+            None => mem.push((key, value)),
+        }
     }
 }
 

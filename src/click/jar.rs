@@ -25,8 +25,8 @@ pub fn find<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
         }
         let v = v.trim_ascii();
         Some(
-            v.strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
+            v.strip_prefix("\"")
+                .and_then(|v| v.strip_suffix("\""))
                 .unwrap_or(v),
         )
     })

@@ -41,15 +41,20 @@ fn query_pairs(s: &str) -> impl Iterator<Item = (&str, &str)> {
 /// The click-id history with `id` added last (moved there if already in it), at most
 /// `HISTORY_MAX` ids, `|`-separated.
 pub fn push_history(history: &[String], id: &str) -> String {
-    let kept = || history.iter().filter(|h| *h != id && !h.is_empty());
-    let skip = (kept().count() + 1).saturating_sub(super::jar::HISTORY_MAX);
+    let kept = |h: &&String| *h != id && !h.is_empty();
+    let mut skip =
+        (history.iter().filter(kept).count() + 1).saturating_sub(super::jar::HISTORY_MAX);
     let mut out = String::new();
-    for h in kept().skip(skip).map(String::as_str).chain([id]) {
-        if !out.is_empty() {
-            out.push('|');
+    // A plain loop, `id` last: `skip()` and `chain()` cost their own iterator code.
+    for h in history.iter().filter(kept) {
+        if skip > 0 {
+            skip -= 1;
+            continue;
         }
         out.push_str(h);
+        out.push('|');
     }
+    out.push_str(id);
     out
 }
 

@@ -71,18 +71,31 @@ pub fn has(stored: &str, fp: &str, now: u64) -> bool {
 
 /// The list with `fp` added (once), trimmed to its age and length bounds.
 pub fn add(stored: &str, fp: &str, now: u64) -> String {
-    let kept = || pairs(stored, now).filter(|(k, _)| *k != fp);
-    let skip = (kept().count() + 1).saturating_sub(SENT_MAX);
+    let kept = pairs(stored, now).filter(|(k, _)| *k != fp).count();
+    let mut skip = (kept + 1).saturating_sub(SENT_MAX);
     let mut out = String::new();
-    for (k, t) in kept().skip(skip).chain([(fp, now)]) {
-        if !out.is_empty() {
-            out.push(',');
+    // A plain loop, `fp` last: `skip()` and `chain()` cost their own iterator code.
+    for (k, t) in pairs(stored, now) {
+        if k == fp {
+            continue;
         }
-        out.push_str(k);
-        out.push(':');
-        push_number(&mut out, t);
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        push_pair(&mut out, k, t);
     }
+    push_pair(&mut out, fp, now);
     out
+}
+
+fn push_pair(out: &mut String, k: &str, t: u64) {
+    if !out.is_empty() {
+        out.push(',');
+    }
+    out.push_str(k);
+    out.push(':');
+    push_number(out, t);
 }
 
 fn pairs(stored: &str, now: u64) -> impl Iterator<Item = (&str, u64)> {
