@@ -95,12 +95,18 @@ export async function settle(page, net, { quietMs = 100, boundMs = 10_000 } = {}
  * busy-waiting in a signal handler, also while the thread is idle, so ThreadTime grows with
  * wall time (measured: ~20 ms per 25 ms on an idle bare page at 4×) and a figure read later is
  * larger whatever the page did. The sum of the tasks' CPU time counts only work (throttled).
+ *
+ * `scripts`: the main thread's script work by the URL it runs (devtools.timeline's EvaluateScript,
+ * FunctionCall and v8.compile, each with its own CPU time, outermost only): `scriptCpu(url, from,
+ * to)` sums those of scripts whose URL matches. A page load's own tasks (the commit, parsing,
+ * style, layout) vary by tens of ms at 4× from one cold load to the next, bare page included;
+ * what a tracker's script itself costs does not.
  */
 export async function traceTasks(cdp) {
   const events = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
   await cdp.send('Tracing.start', {
-    categories: 'toplevel,blink.user_timing,__metadata',
+    categories: 'toplevel,blink.user_timing,__metadata,devtools.timeline,v8',
     transferMode: 'ReportEvents',
   });
   return async function stop() {
@@ -123,6 +129,18 @@ export async function traceTasks(cdp) {
     }
     const marks = {};
     for (const e of events.filter(isMark).sort((a, b) => a.ts - b.ts)) (marks[e.name] ||= []).push(e.ts / 1000);
-    return { tasks, marks };
+    const urlOf = (e) => e.args?.data?.url || e.args?.data?.scriptName || e.args?.data?.fileName || e.args?.fileName || e.args?.url || '';
+    const runs = mine.filter((e) => /^(EvaluateScript|FunctionCall|v8\.compile|v8\.compileModule|V8\.CompileCode|v8\.run|TimerFire|EventDispatch)$/.test(e.name) && urlOf(e));
+    function scriptCpu(url, from = -Infinity, to = Infinity) {
+      let sum = 0;
+      let end = 0;
+      for (const e of runs) {
+        if (e.ts < end) continue; // nested in the one before
+        end = e.ts + e.dur;
+        if (url.test(urlOf(e)) && e.ts / 1000 >= from && (e.ts + e.dur) / 1000 <= to) sum += (e.tdur ?? e.dur) / 1000;
+      }
+      return sum;
+    }
+    return { tasks, marks, scriptCpu };
   };
 }
