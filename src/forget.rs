@@ -21,7 +21,7 @@ pub const COOKIES: [&str; 4] = [
 /// Every `localStorage` key the tracker (or its loader) writes.
 pub const STORAGE: [&str; 5] = [
     crate::click::landing::KEY,
-    lead::outbox::KEY,
+    lead::entry::KEY,
     lead::PENDING_KEY,
     lead::dedupe::SENT_KEY,
     lead::dedupe::SALT_KEY,
