@@ -39,7 +39,7 @@ fn check(p: &Problem) -> &'static str {
 /// attempts so far).
 #[wasm_bindgen]
 pub fn diagnosis(tag: JsValue) -> String {
-    let (c, found) = crate::settings(&tag);
+    let (c, found) = state::settings(&tag);
     let mut problems: Vec<String> = Vec::new();
     for p in &found {
         problems.push(String::from(check(p)));

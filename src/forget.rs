@@ -47,7 +47,7 @@ pub fn forget() -> Outcome {
         &cookie_domains(&host, page.config.cookie_domain.as_deref()),
     );
     // From now on nothing is written: a lead or click answered later must not write back.
-    page.stopped.set(true);
+    crate::browser::task::stop();
     storage::forget(&STORAGE);
     crate::browser::console::debug("forgot this browser's click and leads", &"".into());
     Outcome::Done

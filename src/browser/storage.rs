@@ -3,7 +3,7 @@
 //! keeps that key in memory for the life of the page: the lead is then only as durable as the
 //! page, but it is still sent.
 
-use crate::state::Local;
+use super::Local;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use wasm_bindgen::JsValue;
@@ -33,7 +33,7 @@ pub fn read(key: &'static str) -> Option<JsValue> {
 /// Writes `value`, and checks that it reads back: a storage that drops writes is not trusted
 /// again for this key.
 pub fn write(key: &'static str, value: &str) {
-    if crate::state::stopped() {
+    if super::task::stopped() {
         return; // forget() ran: nothing is written again on this page
     }
     if remembered(key).is_none()

@@ -6,13 +6,14 @@
 
 use super::host::Web;
 use super::outbox::{Attempt, Outbox};
-use crate::browser::spawn_local;
+use crate::browser::Local;
+use crate::browser::task::{detach, spawn_local};
 use crate::browser::timer::sleep;
 use crate::browser::{self, console, http, page};
 use crate::click;
 use crate::outcome::Outcome;
 use crate::retry::{self, Next, Verdict};
-use crate::state::{Local, Page};
+use crate::state::{self, Page};
 use crate::text::cat;
 use alloc::string::String;
 use core::cell::OnceCell;
@@ -162,14 +163,14 @@ pub async fn flush(page: &'static Page) {
         sleep(200 + (browser::random() * 300.0) as u32).await;
     }
     for id in found.claimed {
-        crate::detach(send(page, id, None));
+        detach(send(page, id, None));
     }
 }
 
 /// The page is going (`pagehide`): see [`Outbox::release`].
 pub fn release(page: &Page) {
     let outbox = outbox(page);
-    if page.stopped.get() {
+    if state::stopped() {
         outbox.hide();
         return; // forget() ran: nothing is kept or sent
     }

@@ -9,7 +9,7 @@ pub mod entry;
 pub mod host;
 pub mod outbox;
 
-use crate::browser::spawn_local;
+use crate::browser::task::{detach, spawn_local};
 use crate::browser::timer::within;
 use crate::browser::{console, js, page, storage};
 use crate::click;
@@ -146,6 +146,6 @@ pub fn replay_pending() {
             .as_string()
             .filter(|u| u.len() <= PAGE_URL_MAX);
         let (key, email) = (js::index(&call, 0), js::index(&call, 1));
-        crate::detach(signup(key, email, url));
+        detach(signup(key, email, url));
     }
 }
