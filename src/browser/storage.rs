@@ -18,7 +18,7 @@ fn storage() -> Option<Storage> {
 }
 
 fn remembered(key: &str) -> Option<JsValue> {
-    let mem = MEMORY.try_borrow().ok()?;
+    let mem = MEMORY.borrow();
     mem.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
 }
 
@@ -43,17 +43,14 @@ pub fn write(key: &'static str, value: &str) {
     {
         return;
     }
-    if let Ok(mut mem) = MEMORY.try_borrow_mut() {
-        mem.retain(|(k, _)| *k != key);
-        mem.push((key, JsValue::from_str(value)));
-    }
+    let mut mem = MEMORY.borrow_mut();
+    mem.retain(|(k, _)| *k != key);
+    mem.push((key, JsValue::from_str(value)));
 }
 
 /// Deletes `keys`, from `localStorage` and from memory.
 pub fn forget(keys: &[&'static str]) {
-    if let Ok(mut mem) = MEMORY.try_borrow_mut() {
-        mem.clear();
-    }
+    MEMORY.borrow_mut().clear();
     for key in keys {
         take(key);
     }
