@@ -14,7 +14,8 @@ use crate::browser::{self, page};
 use crate::click::{cookies, jar};
 use crate::config::{self, Problem};
 use crate::json::Obj;
-use crate::lead::outbox;
+use crate::lead::{delivery, host::Web, outbox::Outbox};
+use crate::state;
 use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
@@ -40,7 +41,7 @@ fn check(p: &Problem) -> &'static str {
 /// attempts so far).
 #[wasm_bindgen]
 pub fn diagnosis(tag: JsValue) -> String {
-    let (c, found) = crate::settings(&tag);
+    let (c, found) = state::settings(&tag);
     let mut problems: Vec<String> = Vec::new();
     for p in &found {
         problems.push(String::from(check(p)));
@@ -48,15 +49,12 @@ pub fn diagnosis(tag: JsValue) -> String {
     }
     let domain = cookies::domain_for(c.cookie_domain.clone());
     let now = browser::now();
-    let (mut waiting, mut oldest, mut attempts) = (0, now, 0);
-    outbox::change(now, &mut |entries| {
-        waiting = entries.len();
-        if let Some(e) = entries.first() {
-            oldest = e.created;
-            attempts = e.attempts;
-        }
-        false // read only
-    });
+    // The started page's outbox (it may keep it in memory), else the stored one.
+    let (waiting, oldest) = match state::page() {
+        Some(page) => delivery::outbox(page).waiting(),
+        None => Outbox::new(Web { url: String::new() }, String::new(), 0).waiting(),
+    };
+    let (oldest, attempts) = oldest.unwrap_or((now, 0));
     Obj::new()
         .opt_str("programId", c.program_id.as_deref())
         .str("apiBase", &c.api_base)

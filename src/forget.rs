@@ -21,7 +21,7 @@ pub const COOKIES: [&str; 4] = [
 /// Every `localStorage` key the tracker (or its loader) writes.
 pub const STORAGE: [&str; 5] = [
     crate::click::landing::KEY,
-    lead::outbox::KEY,
+    lead::entry::KEY,
     lead::PENDING_KEY,
     lead::dedupe::SENT_KEY,
     lead::dedupe::SALT_KEY,
@@ -47,7 +47,7 @@ pub fn forget() -> Outcome {
         &cookie_domains(&host, page.config.cookie_domain.as_deref()),
     );
     // From now on nothing is written: a lead or click answered later must not write back.
-    page.stopped.set(true);
+    crate::browser::task::stop();
     storage::forget(&STORAGE);
     crate::browser::console::debug("forgot this browser's click and leads", &"".into());
     Outcome::Done

@@ -33,9 +33,10 @@ pub mod retry;
 pub mod signal;
 pub mod state;
 pub mod text;
+pub mod wire;
 
-use crate::browser::spawn_local;
 use browser::events::Listener;
+use browser::task::spawn_local;
 use browser::{console, js, page};
 use config::{Problem, Timings};
 use core::future::Future;
@@ -53,7 +54,7 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     if state::page().is_some() {
         return;
     }
-    let (config, problems) = settings(&tag);
+    let (config, problems) = state::settings(&tag);
     console::set_debug(config.debug);
     for p in &problems {
         match p {
@@ -89,14 +90,6 @@ pub fn start(tag: JsValue, queue: JsValue, landings: JsValue) {
     queue::drain(&queue);
     // After the page's own calls: their leads take the outbox lock first, and leave sooner.
     spawn_local(lead::delivery::flush(page));
-}
-
-/// The tag's settings (its `data-affitor-*` attributes, else `window.AFFITOR_PROGRAM_ID` for
-/// the program id), and what is wrong with them.
-fn settings(tag: &JsValue) -> (config::Config, alloc::vec::Vec<Problem>) {
-    let global_id = page::global("AFFITOR_PROGRAM_ID");
-    let global_id = global_id.as_string().or_else(|| js::decimal(&global_id));
-    config::parse(|name| page::attribute(tag, name), global_id)
 }
 
 /// The page's life: leaving it (`pagehide`), coming back from the back/forward cache
@@ -193,37 +186,60 @@ pub fn get_data() -> JsValue {
     o.into()
 }
 
-/// Runs `work` and hands its outcome to the loader's `resolve`. Boxed: one copy of this task
-/// serves every call (see [`detach`]).
+/// Runs `work` and hands its outcome to the loader's `resolve` (see [`browser::task::answer`]).
 fn answer(resolve: JsValue, work: impl Future<Output = Outcome> + 'static) {
-    answer_boxed(resolve, alloc::boxed::Box::pin(work));
-}
-
-/// Runs `work` with no one waiting for its outcome (a queued call, the landing page's click, a
-/// lead an earlier page left), through the same task as [`answer`]: it logs along the way.
-pub(crate) fn detach(work: impl Future<Output = Outcome> + 'static) {
-    answer(JsValue::UNDEFINED, work);
-}
-
-fn answer_boxed(
-    resolve: JsValue,
-    work: core::pin::Pin<alloc::boxed::Box<dyn Future<Output = Outcome>>>,
-) {
-    spawn_local(async move {
+    browser::task::answer(alloc::boxed::Box::pin(work), resolve, |resolve, outcome| {
         // After forget(), nothing more is written or sent on this page.
-        let outcome = match Outcome::stopped() {
-            Some(no) => no,
-            None => work.await,
-        };
-        settle(&resolve, outcome);
+        if let Some(outcome) = outcome.or_else(Outcome::stopped) {
+            settle(resolve, outcome);
+        }
     });
 }
 
 /// Hands `outcome` to the loader's `resolve` (nothing, where no one waits for it).
 fn settle(resolve: &JsValue, outcome: Outcome) {
     if let Some(f) = resolve.dyn_ref::<Function>() {
-        let _ = f.call1(&JsValue::UNDEFINED, &outcome.to_js());
+        let _ = f.call1(&JsValue::UNDEFINED, &to_js(&outcome));
     }
+}
+
+/// The result object (docs/contract.md §2): `{ ok, status?, error?, … }`. Built property by
+/// property, not through the page's `JSON.parse`, which a page may break.
+fn to_js(outcome: &Outcome) -> JsValue {
+    let o = js_sys::Object::new();
+    let put = |k: &str, v: JsValue| {
+        js::set(&o, k, &v);
+    };
+    let ok = !matches!(outcome, Outcome::Failed { .. });
+    put("ok", ok.into());
+    match outcome {
+        Outcome::Accepted {
+            status,
+            message,
+            provisional,
+        } => {
+            if let Some(s) = status {
+                put("status", (*s).into());
+            }
+            if let Some(m) = message {
+                put("message", m.into());
+            }
+            if *provisional {
+                put("provisional", true.into());
+            }
+        }
+        Outcome::Queued => put("queued", true.into()),
+        Outcome::Duplicate => put("duplicate", true.into()),
+        Outcome::Failed { status, error } => {
+            if let Some(s) = status {
+                put("status", (*s).into());
+            }
+            put("error", error.into());
+        }
+        Outcome::Clicked { click_id } => put("clickId", click_id.into()),
+        Outcome::Done => {}
+    }
+    o.into()
 }
 
 // The shipped build has no std: a panic is a plain trap instead of pulling in the formatting

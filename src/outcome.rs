@@ -1,10 +1,7 @@
-//! What `signup()` and `trackClick()` resolve to (docs/contract.md §2): `{ ok, status?, error?, … }`.
-//! Built property by property, not through the page's `JSON.parse`, which a page may break.
+//! What `signup()` and `trackClick()` resolve to (docs/contract.md §2); the export edge
+//! (`lib.rs`) makes the page's result object of it.
 
-use crate::browser::{http::Reply, js};
 use alloc::string::String;
-use js_sys::Object;
-use wasm_bindgen::JsValue;
 
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
@@ -43,50 +40,5 @@ impl Outcome {
             status,
             error: String::from(error),
         }
-    }
-
-    pub fn accepted(reply: &Reply) -> Outcome {
-        Outcome::Accepted {
-            status: Some(reply.status),
-            message: reply.text("message"),
-            provisional: reply.flag("provisional"),
-        }
-    }
-
-    pub fn to_js(&self) -> JsValue {
-        let o = Object::new();
-        let put = |k: &str, v: JsValue| {
-            js::set(&o, k, &v);
-        };
-        let ok = !matches!(self, Outcome::Failed { .. });
-        put("ok", ok.into());
-        match self {
-            Outcome::Accepted {
-                status,
-                message,
-                provisional,
-            } => {
-                if let Some(s) = status {
-                    put("status", (*s).into());
-                }
-                if let Some(m) = message {
-                    put("message", m.into());
-                }
-                if *provisional {
-                    put("provisional", true.into());
-                }
-            }
-            Outcome::Queued => put("queued", true.into()),
-            Outcome::Duplicate => put("duplicate", true.into()),
-            Outcome::Failed { status, error } => {
-                if let Some(s) = status {
-                    put("status", (*s).into());
-                }
-                put("error", error.into());
-            }
-            Outcome::Clicked { click_id } => put("clickId", click_id.into()),
-            Outcome::Done => {}
-        }
-        o.into()
     }
 }

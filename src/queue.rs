@@ -2,6 +2,7 @@
 //! Entries are arrays like `['signup', customerKey, email]`; each is read without trusting it
 //! (a getter, a Proxy, a frozen array).
 
+use crate::browser::task::detach;
 use crate::browser::{console, js, page};
 use crate::{click, lead};
 use wasm_bindgen::JsValue;
@@ -46,8 +47,8 @@ pub fn run(entry: &JsValue) {
     let (a, b) = (js::index(entry, 1), js::index(entry, 2));
     match name.as_deref().and_then(command) {
         // A queued call has no one to answer: its outcome is logged along the way.
-        Some(Command::Signup) => crate::detach(lead::signup(a, b, None)),
-        Some(Command::TrackClick) => crate::detach(click::capture(
+        Some(Command::Signup) => detach(lead::signup(a, b, None)),
+        Some(Command::TrackClick) => detach(click::capture(
             a.as_string().unwrap_or_else(page::href),
             b.as_string(),
         )),

@@ -1,9 +1,11 @@
 //! What the tracker knows for the life of the page, set once by `start`.
 
-use crate::config::{Config, Timings};
+use crate::browser::{self, Local, js, page};
+use crate::config::{self, Config, Problem, Timings};
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::cell::{Cell, OnceCell};
-use core::ops::Deref;
+use wasm_bindgen::JsValue;
 
 pub struct Page {
     pub config: Config,
@@ -11,14 +13,8 @@ pub struct Page {
     /// One id per page load (docs/contract.md §4 `session_id`); the owner of the outbox entries
     /// this page holds.
     pub session_id: String,
-    /// Numbers this page's outbox entries.
-    entries: Cell<u32>,
-    /// The page is going (`pagehide` fired, and no `pageshow` since).
-    pub hiding: Cell<bool>,
     /// The page's Content-Security-Policy refused a request to the API.
     pub api_blocked: Cell<bool>,
-    /// `forget()` ran: the tracker writes and sends nothing more on this page.
-    pub stopped: Cell<bool>,
 }
 
 impl Page {
@@ -27,30 +23,17 @@ impl Page {
             config,
             timings,
             session_id,
-            entries: Cell::new(0),
-            hiding: Cell::new(false),
             api_blocked: Cell::new(false),
-            stopped: Cell::new(false),
         }
-    }
-
-    /// The next outbox entry number of this page.
-    pub fn next_entry(&self) -> u32 {
-        self.entries.set(self.entries.get() + 1);
-        self.entries.get()
     }
 }
 
-/// A `static` of the module's, which a single-threaded wasm module may share.
-pub struct Local<T>(pub T);
-// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
-unsafe impl<T> Sync for Local<T> {}
-
-impl<T> Deref for Local<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
+/// The tag's settings (its `data-affitor-*` attributes, else `window.AFFITOR_PROGRAM_ID` for
+/// the program id), and what is wrong with them.
+pub fn settings(tag: &JsValue) -> (Config, Vec<Problem>) {
+    let global_id = page::global("AFFITOR_PROGRAM_ID");
+    let global_id = global_id.as_string().or_else(|| js::decimal(&global_id));
+    config::parse(|name| page::attribute(tag, name), global_id)
 }
 
 static PAGE: Local<OnceCell<Page>> = Local(OnceCell::new());
@@ -60,9 +43,10 @@ pub fn init(page: Page) -> bool {
     PAGE.set(page).is_ok()
 }
 
-/// Whether `forget()` stopped the tracker on this page.
+/// Whether `forget()` stopped the tracker on this page (the glue holds the switch: it is what
+/// refuses to write or start work from then on).
 pub fn stopped() -> bool {
-    page().is_some_and(|p| p.stopped.get())
+    browser::task::stopped()
 }
 
 /// The page's state, once `start` has run.

@@ -4,7 +4,7 @@
 //! result objects, the outbox in `localStorage`, and a request that fails.
 use affitor_tracker::browser::{self, page, storage};
 use affitor_tracker::click::jar;
-use affitor_tracker::lead::outbox;
+use affitor_tracker::lead::entry;
 use affitor_tracker::{get_click_id, get_data, queue, signup, start};
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -132,7 +132,7 @@ async fn an_unreachable_api_keeps_the_lead_and_says_queued() {
     assert_eq!(field(&result, "ok"), JsValue::TRUE);
     assert_eq!(field(&result, "queued"), JsValue::TRUE);
     // The lead waits in the outbox for a later attempt.
-    let stored = storage::read(outbox::KEY)
+    let stored = storage::read(entry::KEY)
         .and_then(|v| v.as_string())
         .unwrap_or_default();
     assert!(stored.contains("unreachable_user"), "{stored}");
@@ -154,14 +154,11 @@ fn the_queue_is_drained_and_junk_is_skipped() {
     queue::drain(&frozen);
 }
 
-/// The ids of the outbox's entries, as the tracker reads it now.
+/// The ids of the stored outbox's entries, as the tracker reads it now.
 fn ids() -> Vec<String> {
-    let mut out = Vec::new();
-    outbox::change(browser::now(), &mut |entries| {
-        out = entries.iter().map(|e| e.id.clone()).collect();
-        false
-    });
-    out
+    let mut entries = entry::stored();
+    entry::trim(&mut entries, browser::now());
+    entries.iter().map(|e| e.id.clone()).collect()
 }
 
 /// An outbox entry as stored, created at `created` (ms since the epoch).
@@ -183,17 +180,17 @@ fn the_outbox_drops_what_is_not_an_entry() {
         "[5,null,\"x\"]",
         r#"{"length":1e9}"#,
     ] {
-        storage::write(outbox::KEY, junk);
+        storage::write(entry::KEY, junk);
         assert!(ids().is_empty(), "{junk}");
     }
     let good = entry("s_a.1", now);
-    let old = entry("s_a.2", now - outbox::MAX_AGE_MS as u64);
+    let old = entry("s_a.2", now - entry::MAX_AGE_MS as u64);
     let no_rest = good.replace(r#","rest":"\"customer_key\":\"k\"}""#, "");
     let injected = entry("s_a.3", now).replace(r#""ids":"[]""#, r#""ids":"1,\"x\":2""#);
     storage::write(
-        outbox::KEY,
+        entry::KEY,
         &format!("[{good},7,{old},{no_rest},{injected}]"),
     );
     assert_eq!(ids(), ["s_a.1"]);
-    storage::write(outbox::KEY, "");
+    storage::write(entry::KEY, "");
 }

@@ -1,8 +1,8 @@
 //! Requests to the tracking API: `fetch` with `keepalive` (so a page that navigates away right
 //! after `signup()` does not cancel them), and `sendBeacon` where there is no keepalive.
 
+use super::Local;
 use super::{js, timer};
-use crate::state::Local;
 use alloc::string::String;
 use core::cell::Cell;
 use js_sys::{JsString, Object, Promise};
@@ -145,7 +145,7 @@ fn options(body: &JsString, keepalive: bool, cookies: bool) -> Object {
 /// request must leave before the page does (not on a later task). Its rejection is handled.
 pub fn fire(url: &str, body: &str) {
     if let Some((sent, charge)) = start(url, body, false) {
-        super::spawn_local(async move {
+        super::task::spawn_local(async move {
             let _ = JsFuture::from(sent).await;
             drop(charge);
         });

@@ -10,6 +10,7 @@ pub mod js;
 pub mod locks;
 pub mod page;
 pub mod storage;
+pub mod task;
 pub mod timer;
 
 use wasm_bindgen::JsCast;
@@ -52,13 +53,14 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// `wasm_bindgen_futures::spawn_local`, through one non-generic call: each caller boxes its
-/// future, and the executor's spawning code is compiled once instead of once per future type.
-pub fn spawn_local(future: impl core::future::Future<Output = ()> + 'static) {
-    spawn_boxed(alloc::boxed::Box::pin(future));
-}
+/// A `static` of the module's, which a single-threaded wasm module may share.
+pub struct Local<T>(pub T);
+// SAFETY: wasm32-unknown-unknown (without the atomics feature) runs on one thread.
+unsafe impl<T> Sync for Local<T> {}
 
-#[inline(never)]
-fn spawn_boxed(future: core::pin::Pin<alloc::boxed::Box<dyn core::future::Future<Output = ()>>>) {
-    wasm_bindgen_futures::spawn_local(future);
+impl<T> core::ops::Deref for Local<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }

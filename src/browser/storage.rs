@@ -3,7 +3,7 @@
 //! keeps that key in memory for the life of the page: the lead is then only as durable as the
 //! page, but it is still sent.
 
-use crate::state::Local;
+use super::Local;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use wasm_bindgen::JsValue;
@@ -18,7 +18,7 @@ fn storage() -> Option<Storage> {
 }
 
 fn remembered(key: &str) -> Option<JsValue> {
-    let mem = MEMORY.try_borrow().ok()?;
+    let mem = MEMORY.borrow();
     mem.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
 }
 
@@ -33,7 +33,7 @@ pub fn read(key: &'static str) -> Option<JsValue> {
 /// Writes `value`, and checks that it reads back: a storage that drops writes is not trusted
 /// again for this key.
 pub fn write(key: &'static str, value: &str) {
-    if crate::state::stopped() {
+    if super::task::stopped() {
         return; // forget() ran: nothing is written again on this page
     }
     if remembered(key).is_none()
@@ -43,21 +43,18 @@ pub fn write(key: &'static str, value: &str) {
     {
         return;
     }
-    if let Ok(mut mem) = MEMORY.try_borrow_mut() {
-        let value = JsValue::from_str(value);
-        // Replaced in place (`retain` costs a generic of its own).
-        match mem.iter_mut().find(|(k, _)| *k == key) {
-            Some(kept) => kept.1 = value,
-            None => mem.push((key, value)),
-        }
+    let mut mem = MEMORY.borrow_mut();
+    let value = JsValue::from_str(value);
+    // Replaced in place (`retain` costs a generic of its own).
+    match mem.iter_mut().find(|(k, _)| *k == key) {
+        Some(kept) => kept.1 = value,
+        None => mem.push((key, value)),
     }
 }
 
 /// Deletes `keys`, from `localStorage` and from memory.
 pub fn forget(keys: &[&'static str]) {
-    if let Ok(mut mem) = MEMORY.try_borrow_mut() {
-        mem.clear();
-    }
+    MEMORY.borrow_mut().clear();
     for key in keys {
         take(key);
     }

@@ -12,7 +12,7 @@ pub const AFF_URL: &str = "affitor_aff_url";
 /// Written by older trackers (and, for older server code, by this one beside
 /// `affitor_click_id`); read as a click id when `affitor_click_id` is absent.
 pub const LEGACY_CLICK_ID: &str = "customer_code";
-pub use crate::lead::body::HISTORY_MAX;
+pub use crate::wire::HISTORY_MAX;
 /// A stored click id longer than this is not one of the API's.
 const ID_MAX: usize = 128;
 

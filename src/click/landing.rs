@@ -8,8 +8,8 @@
 //! `null`) once its click was answered (`visit`), or once it is found to need none.
 
 use super::rules;
+use crate::browser::Local;
 use crate::browser::{self, console, js};
-use crate::state::Local;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -66,7 +66,7 @@ pub fn capture(landings: Vec<JsValue>) {
             );
         }
         let referrer = js::index(&l, 1).as_string();
-        crate::detach(super::visit(url, None, referrer, l));
+        browser::task::detach(super::visit(url, None, referrer, l));
     }
 }
 

@@ -6,12 +6,13 @@ pub mod jar;
 pub mod landing;
 pub mod rules;
 
+use crate::browser::Local;
 use crate::browser::timer::sleep;
 use crate::browser::{self, console, http, page};
 use crate::outcome::Outcome;
 use crate::retry::{self, Verdict};
 use crate::signal::Gate;
-use crate::state::{self, Local};
+use crate::state;
 use crate::text::cat;
 use alloc::string::String;
 use rules::Visit;

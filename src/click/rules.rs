@@ -182,7 +182,7 @@ impl Visit<'_> {
         // docs/contract.md §1: in test mode, every event carries the test markers.
         o.raw(
             "additional_data",
-            &crate::lead::body::additional_data(self.test_mode, self.program_id),
+            &crate::wire::additional_data(self.test_mode, self.program_id),
         )
         .end()
     }

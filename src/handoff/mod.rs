@@ -35,7 +35,7 @@ pub fn adopt(url: &str) {
 /// holds one; `None`: it goes as it is. The loader asks at the moment the visitor follows a
 /// link or submits a form (`loader/handoff.js`), with the host as the browser parsed it.
 pub fn outbound(host: &str) -> Option<String> {
-    let page = crate::state::page().filter(|p| !p.stopped.get())?;
+    let page = crate::state::page().filter(|_| !crate::state::stopped())?;
     let id = cookies::click_id();
     rules::outbound(
         &page.config.domains,

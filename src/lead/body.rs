@@ -1,11 +1,9 @@
 //! The lead request body of docs/contract.md §4, and reading it back from the outbox.
 
 use crate::json::Obj;
+use crate::wire::additional_data;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// The most click ids a lead carries (docs/contract.md §3).
-pub const HISTORY_MAX: usize = 20;
 
 /// Everything a lead request says.
 #[derive(Debug, PartialEq)]
@@ -66,18 +64,6 @@ pub fn compose(click_id: Option<&str>, ids: &str, rest: &str) -> String {
         .bool("has_attribution", click_id.is_some())
         .end();
     crate::text::cat(&[&head[..head.len() - 1], ",", rest])
-}
-
-/// `{}`, or in test mode the markers the API looks for.
-pub fn additional_data(test_mode: bool, program_id: Option<&str>) -> String {
-    if test_mode {
-        Obj::new()
-            .raw("test_mode", "true")
-            .raw("program_id", program_id.unwrap_or("null"))
-            .end()
-    } else {
-        String::from("{}")
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 //! (with the salt at hand, a short numeric key can still be found by trying them all: the list
 //! hides keys from a glance, not from someone who has the browser's storage).
 
-use crate::browser::{self, storage};
 use crate::text::{self, number, push_number};
 use alloc::string::String;
 
@@ -14,54 +13,47 @@ pub const SALT_KEY: &str = "affitor_salt";
 pub const SENT_MAX: usize = 50;
 pub const SENT_MAX_AGE_MS: u64 = 90 * 24 * 3600 * 1000;
 
+/// Whose lead it is: the parts its fingerprint is made of.
+#[derive(Clone, Copy)]
+pub struct Who<'a> {
+    pub program_id: Option<&'a str>,
+    pub customer_key: Option<&'a str>,
+    /// Names a lead with no customer key.
+    pub click_id: Option<&'a str>,
+}
+
 /// The fingerprint of a lead: this browser's salt, the program and the customer key (or, for a
 /// lead with no key, its click id).
-pub fn fingerprint(program_id: Option<&str>, key: Option<&str>, click_id: Option<&str>) -> String {
-    hash(&salt(), program_id, key, click_id)
+pub fn fingerprint(salt: &str, who: Who) -> String {
+    hash(salt, who)
 }
 
 /// The same parts, unsalted: the name of the Web Lock a page holds while it has this
 /// customer's lead, which another tab must derive alike before it may have read the salt
 /// (only the site's own scripts see lock names).
-pub fn customer(program_id: Option<&str>, key: Option<&str>, click_id: Option<&str>) -> String {
-    hash("", program_id, key, click_id)
+pub fn customer(who: Who) -> String {
+    hash("", who)
 }
 
-fn hash(salt: &str, program_id: Option<&str>, key: Option<&str>, click_id: Option<&str>) -> String {
-    let who = match key {
+fn hash(salt: &str, who: Who) -> String {
+    let named = match who.customer_key {
         Some(k) => ["k", k],
-        None => ["c", click_id.unwrap_or("")],
+        None => ["c", who.click_id.unwrap_or("")],
     };
-    crate::id::fingerprint(&[salt, program_id.unwrap_or(""), who[0], who[1]])
+    crate::id::fingerprint(&[salt, who.program_id.unwrap_or(""), named[0], named[1]])
 }
 
-fn salt() -> String {
-    if let Some(s) = storage::read(SALT_KEY).and_then(|v| v.as_string())
-        && s.len() >= 8
-    {
-        return s;
-    }
+/// A stored salt, if it is one (a page may have written anything there).
+pub fn usable_salt(stored: Option<String>) -> Option<String> {
+    stored.filter(|s| s.len() >= 8)
+}
+
+/// A new salt, from two random numbers in [0, 1).
+pub fn new_salt(a: f64, b: f64) -> String {
     let mut s = String::new();
-    crate::id::base36((browser::random() * (1u64 << 52) as f64) as u64, &mut s);
-    crate::id::base36((browser::random() * (1u64 << 52) as f64) as u64, &mut s);
-    storage::write(SALT_KEY, &s);
+    crate::id::base36((a * (1u64 << 52) as f64) as u64, &mut s);
+    crate::id::base36((b * (1u64 << 52) as f64) as u64, &mut s);
     s
-}
-
-/// Was this lead delivered from this browser?
-pub fn was_sent(fp: &str, now: f64) -> bool {
-    has(&stored(), fp, now as u64)
-}
-
-/// Remembers a delivered lead.
-pub fn sent(fp: &str, now: f64) {
-    storage::write(SENT_KEY, &add(&stored(), fp, now as u64));
-}
-
-fn stored() -> String {
-    storage::read(SENT_KEY)
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
 }
 
 /// The list, as stored: `fingerprint:time` pairs, comma-separated, oldest first.
@@ -136,7 +128,13 @@ mod tests {
 
     #[test]
     fn a_customer_is_named_alike_in_every_tab() {
-        let named = |p, k, c| customer(p, k, c);
+        let named = |program_id, customer_key, click_id| {
+            customer(Who {
+                program_id,
+                customer_key,
+                click_id,
+            })
+        };
         assert_eq!(
             named(Some("42"), Some("u1"), None),
             named(Some("42"), Some("u1"), Some("cust_1"))

@@ -5,11 +5,13 @@ pub mod args;
 pub mod body;
 pub mod dedupe;
 pub mod delivery;
+pub mod entry;
+pub mod host;
 pub mod outbox;
 
-use crate::browser::spawn_local;
+use crate::browser::task::{detach, spawn_local};
 use crate::browser::timer::within;
-use crate::browser::{self, console, js, page, storage};
+use crate::browser::{console, js, page, storage};
 use crate::click;
 use crate::outcome::Outcome;
 use crate::signal::oneshot;
@@ -17,7 +19,7 @@ use crate::state;
 use alloc::string::String;
 use args::{Email, KeyProblem};
 use body::Lead;
-use outbox::Entry;
+use outbox::Accepted;
 use wasm_bindgen::JsValue;
 
 /// Where the loader keeps signups made before the tracker ran, when the page left first.
@@ -69,7 +71,7 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
     };
     let lead = Lead {
         // A click on its way (the landing page, a queued trackClick) is this lead's: the lead
-        // takes the click id when it is sent (`outbox::Entry::body`).
+        // takes the click id when it is sent (`entry::Entry::body`).
         click_id: if click::in_flight() {
             None
         } else {
@@ -84,22 +86,17 @@ pub async fn signup(key: JsValue, email: JsValue, page_url: Option<String>) -> O
         test_mode: page.config.test_mode,
         debug: page.config.debug,
     };
-    let now = browser::now();
-    let id = outbox::entry_id(&page.session_id, page.next_entry());
-    let lease = now + page.timings.lease_ms as f64;
-    let entry = Entry::new(id, String::new(), now, &page.session_id, lease, &lead);
-    let who = (lead.program_id, lead.customer_key, lead.click_id);
-    let (id, first) = match delivery::accept(page, entry, who).await {
-        delivery::Accepted::New(id, first) => (id, first),
-        delivery::Accepted::Duplicate => {
+    let (id, first) = match delivery::outbox(page).accept(&lead).await {
+        Accepted::New { id, first } => (id, first),
+        Accepted::Duplicate => {
             console::debug(
                 "this customer's lead was already sent from this browser",
                 &JsValue::NULL,
             );
             return Outcome::Duplicate;
         }
-        delivery::Accepted::Released => return Outcome::Queued,
-        delivery::Accepted::Full => {
+        Accepted::Released => return Outcome::Queued,
+        Accepted::Full => {
             let why = "the outbox already holds 100 leads (its bound): no lead was sent";
             console::error(why);
             return Outcome::failed(None, why);
@@ -149,6 +146,6 @@ pub fn replay_pending() {
             .as_string()
             .filter(|u| u.len() <= PAGE_URL_MAX);
         let (key, email) = (js::index(&call, 0), js::index(&call, 1));
-        crate::detach(signup(key, email, url));
+        detach(signup(key, email, url));
     }
 }
