@@ -3,10 +3,12 @@
 //! hands over to the functions exported here; everything the tracker decides is decided in
 //! this crate.
 //!
-//! By feature: `lead` (signups: arguments, body, outbox, dedupe, delivery), `click` (click
-//! capture: rules, cookies), `queue` (`window.affitorQueue`), `config` (the tag's settings),
-//! `browser` (the thin glue: page, storage, http, timers, locks, events, console). The rules
-//! are pure functions, tested natively with `cargo test`.
+//! By feature: `lead` (signups: arguments, body, the outbox that owns delivery, dedupe,
+//! delivery), `click` (click capture: rules, cookies, landings), `handoff` (the cross-domain
+//! hand-off, in its own wasm: cargo feature `handoff`), `queue` (`window.affitorQueue`),
+//! `config` (the tag's settings), `wire` (what clicks and leads share on the wire), `browser`
+//! (the thin glue: page, storage, http, tasks, timers, locks, events, console). The rules are
+//! pure functions, tested natively with `cargo test`; `docs/architecture.md` is the map.
 #![no_std]
 
 extern crate alloc;

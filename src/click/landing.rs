@@ -15,7 +15,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use wasm_bindgen::JsValue;
 
-/// Where the loader keeps the landings still open when a page goes (`loader/install.js`).
+/// Where the loader keeps the landings still open when a page goes (`loader/leaving.js`).
 pub const KEY: &str = "affitor_landings";
 
 /// Addresses remembered as captured on this page (a router's many navigations).
