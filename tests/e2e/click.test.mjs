@@ -150,8 +150,8 @@ describe('click capture', () => {
   it('migrates the legacy customer_code cookie', async () => {
     const page = await open(env, tag(env), { cookies: [{ name: 'customer_code', value: 'legacy_9' }] });
     await ready(page);
-    const c = await jar(page);
-    assert.equal(c.affitor_click_id?.value, 'legacy_9');
+    // (The written cookie reaches the browser's store by IPC, a moment later.)
+    await env.until(async () => (await jar(page)).affitor_click_id?.value === 'legacy_9', 5_000, async () => `affitor_click_id legacy_9: ${JSON.stringify(await jar(page))}`);
     await page.context().close();
   });
 
