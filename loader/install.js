@@ -63,6 +63,7 @@ export function install(tag, version, files) {
   var gaveUp = false; // the tracker did not load in time (or at all): calls answer at once
   var waiting; // the tracker, waiting for init() (a tag without a program id, see run)
   var waited = false;
+  var deferred = false; // work waits for the settings (a tag without a program id, see wake)
   var ready, idle;
   var taken = keepOnLeaving(page);
 
@@ -126,6 +127,7 @@ export function install(tag, version, files) {
   api.init = function (o) {
     config.configure(o, 0, page.tracker);
     if (waiting) go(waiting);
+    if (deferred) wake();
     check(); // (a list of other sites, with a click id held, is work)
     return started;
   };
@@ -252,26 +254,41 @@ export function install(tag, version, files) {
   // when work appears (work.js).
   function wake() {
     if (loading) return;
+    var list = copyQueue(read(w, 'affitorQueue'));
+    // A tag with no program id (Google Tag Manager may drop its attributes) starts only once
+    // init() or the load event came (run): its settings, the list of other sites included, come
+    // with init(), so the choice of wasm waits for them too.
+    if (programId(queued(list)) == null && document.readyState !== 'complete') {
+      if (!deferred) addEventListener('load', wake);
+      deferred = true;
+      return;
+    }
     loading = true;
     var ms = read(read(w, 'AFFITOR_TEST_TIMINGS') || {}, 'loadTimeoutMs');
     // The hand-off's wasm where the page hands the click over (a list of other sites) or adopts
     // one another site handed over.
-    var handoff = domains() || page.landings.some(function (l) {
+    var handoff = domains(list) || page.landings.some(function (l) {
       return /[?&]affitor_click_id=/.test(read(l, 0));
     });
     refused = load(files, run, giveUp, typeof ms === 'number' && ms >= 0 ? ms : 10000, handoff);
   }
-  // The business's other sites, if listed: the tag's, init()'s, or a queued init()'s.
-  function domains() {
-    var list = copyQueue(read(w, 'affitorQueue')) || [];
+  // The settings with the options of a queued ['init', options] over them (`list`: the queue's
+  // entries; run() applies those options when the tracker starts).
+  function queued(list) {
     var o = {};
-    for (var i = 0; i < list.length; i++) if (isArray(list[i]) && list[i][0] === 'init') o = list[i][1];
-    return settings(o, config.now()).getAttribute('data-affitor-domains');
+    for (var i = 0; list && i < list.length; i++) if (isArray(list[i]) && list[i][0] === 'init') o = list[i][1];
+    return settings(o, config.now());
+  }
+  // The business's other sites, if listed: the tag's, init()'s, or a queued init()'s.
+  function domains(list) {
+    return queued(list).getAttribute('data-affitor-domains');
   }
   // Whether the page has work now: its landings, its queue, what earlier pages left, a click id
   // to hand over on links to the business's other sites.
   function check() {
-    if (!loading && (hasWork(page.landings, copyQueue(read(w, 'affitorQueue')), [stored(OUTBOX), stored(PENDING)]) || (domains() && api.getClickId()))) wake();
+    if (loading) return;
+    var list = copyQueue(read(w, 'affitorQueue'));
+    if (hasWork(page.landings, list, [stored(OUTBOX), stored(PENDING)]) || (domains(list) && api.getClickId())) wake();
   }
 
   check();

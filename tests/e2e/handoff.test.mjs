@@ -177,6 +177,22 @@ describe('cross-domain hand-off', () => {
     assert.equal(await navigated(page), `${B}/b/signup?plan=pro&affitor_click_id=${id}#top`);
   });
 
+  it('a landing whose tag has no attributes (Google Tag Manager) and is configured by init(), the list included, hands the click id over', async () => {
+    const gtm = siteA().replace(tag(env, { 'data-affitor-domains': 'app-b.test, *.b-checkout.test' }), tag(env, { 'data-affitor-program-id': null, 'data-affitor-api-base': null }))
+      + `<script>window.affitor.init({ programId: 42, apiBase: '${env.api}', domains: 'app-b.test' });</script>`;
+    assert.ok(!gtm.includes('data-affitor-domains'), 'the tag has no list');
+    env.pages.set('/a/gtm', gtm);
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${A}/a/gtm?aff=HANDOFF`);
+    await ready(page);
+    const [click] = await env.until(async () => (await env.events('click')).length === 1 && env.events('click'), 10_000, 'the click on site A');
+    const id = click.response.click_id;
+    await env.until(async () => (await page.evaluate(() => window.affitor.getClickId())) === id, 10_000, 'the click id on site A');
+    await handoffLoaded(page);
+    await Promise.all([page.waitForURL(`${B}/**`), page.click('#to-b')]);
+    assert.equal(await navigated(page), `${B}/b/signup?plan=pro&affitor_click_id=${id}#top`);
+  });
+
   it('a page without a list fetches no hand-off code', async () => {
     env.pages.hits.length = 0;
     const page = await (await browser.newContext()).newPage();
