@@ -95,9 +95,12 @@ export function install(tag, version, files) {
     },
     getData: function () {
       var id = api.getClickId();
-      // (The program id as the tracker writes it: src/config.rs program_id.)
-      var p = /^\s*(\d{1,15})\s*$/.exec(programId(config.now()));
-      return { clickId: id, programId: p && String(+p[1]), hasAttribution: !!id, affiliateUrl: cookie('affitor_aff_url') };
+      var p;
+      try {
+        // (The program id as the tracker writes it: src/config.rs program_id.)
+        p = /^\s*(\d{1,15})\s*$/.exec(programId(config.now()));
+      } catch (e) {} // a window.AFFITOR_PROGRAM_ID whose text throws
+      return { clickId: id, programId: p ? String(+p[1]) : null, hasAttribution: !!id, affiliateUrl: cookie('affitor_aff_url') };
     }
   };
   var whenReady = new P(function (resolve) {
@@ -285,10 +288,15 @@ export function install(tag, version, files) {
   }
   // Whether the page has work now: its landings, its queue, what earlier pages left, a click id
   // to hand over on links to the business's other sites.
+  // (Run from the page's push and from listeners: it never throws.)
   function check() {
-    if (loading) return;
-    var list = copyQueue(read(w, 'affitorQueue'));
-    if (hasWork(page.landings, list, [stored(OUTBOX), stored(PENDING)]) || (domains(list) && api.getClickId())) wake();
+    try {
+      if (loading) return;
+      var list = copyQueue(read(w, 'affitorQueue'));
+      if (hasWork(page.landings, list, [stored(OUTBOX), stored(PENDING)]) || (domains(list) && api.getClickId())) wake();
+    } catch (e) {
+      console.error('[Affitor]', e);
+    }
   }
 
   check();

@@ -28,7 +28,11 @@ export function settings(options, tag) {
           return null;
         }
       }
-      return v === true ? 'true' : String(v);
+      try {
+        return v === true ? 'true' : String(v);
+      } catch (e) {
+        return null; // an option whose text throws (a hostile toString) counts as none
+      }
     }
   };
 }

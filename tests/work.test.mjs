@@ -40,8 +40,10 @@ describe('hasWork: the page has work now', () => {
     assert.equal(hasWork([], [['init', { programId: 42 }]], none), false);
     assert.equal(hasWork([], [['init', {}], ['signup', 'u1']], none), true);
     assert.equal(hasWork([], [['trackClick']], none), true);
-    // Junk is named by the tracker, in a warning.
+    // Junk is named by the tracker, in a warning; it is not read here (a page's Proxy may throw).
     assert.equal(hasWork([], ['nonsense'], none), true);
+    const hostile = new Proxy({}, { get() { throw new Error('hostile'); } });
+    assert.equal(hasWork([], [hostile], none), true);
   });
   it('leads waiting in the outbox, or signups an earlier page made before the tracker ran', () => {
     assert.equal(hasWork([], [], ['[{"id":"a"}]', null]), true);

@@ -262,7 +262,8 @@ describe('leads lost in ordinary use', () => {
       await waitReady(page);
       await page.goto(`${env.site}/bf/away`);
       await page.goBack({ waitUntil: 'commit' });
-      await env.until(() => page.evaluate(() => window.__shows?.length >= 2).catch(() => false), 5000, 'pageshow');
+      // (Up to 15 s: on a loaded machine the restore took more than the 5 s this allowed once.)
+      await env.until(() => page.evaluate(() => window.__shows?.length >= 2).catch(() => false), 15_000, async () => `the restore's pageshow; shows: ${JSON.stringify(await page.evaluate(() => window.__shows).catch((e) => String(e)))}`);
       assert.deepEqual(await page.evaluate(() => window.__shows), [false, true], 'restored from the cache');
       // The connection drops (twice: Chromium may retry a dropped request once by itself).
       await env.faults({ lead: [{ drop: true }, { drop: true }] });

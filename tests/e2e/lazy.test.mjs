@@ -65,6 +65,29 @@ for (const engine of selectedEngines()) {
       assert.equal(wasmFetched(), false);
     });
 
+    it('hostile entries pushed on the queue of a page with nothing to track throw nothing into the page, and load the tracker', async () => {
+      const page = await open(env, `<!doctype html><title>Hostile</title><script>window.affitorQueue = [];</script>${tag(env)}`, { path: '/hostile-queue' });
+      await settled(page);
+      const thrown = await page.evaluate(() => {
+        const boom = () => {
+          throw new Error('hostile entry');
+        };
+        const h = {};
+        for (const t of ['get', 'has', 'ownKeys', 'getOwnPropertyDescriptor', 'getPrototypeOf']) h[t] = boom;
+        try {
+          window.affitorQueue.push(new Proxy({}, h), { get 0() { return boom(); } });
+          return 'nothing';
+        } catch (e) {
+          return String(e);
+        }
+      });
+      assert.equal(thrown, 'nothing');
+      await env.until(async () => wasmFetched(), 10_000, 'the tracker loaded');
+      await page.evaluate(() => window.affitor.ready);
+      if (page.sync) await page.sync();
+      assert.deepEqual(page.errors, []);
+    });
+
     it('a landing with ?aff= loads the tracker at once and sends its click without any call', async () => {
       await open(env, `<!doctype html><title>Home</title>${tag(env)}`, { path: '/?aff=LAZY1' });
       const [click] = await env.arrived('click');
