@@ -70,15 +70,21 @@ const handoffLoaded = async (page) => {
   assert.deepEqual(await wasms(page), ['affitor_tracker_handoff_bg.wasm']);
 };
 
-/** A visitor who landed on site A through a partner's link: the page, and the click id. */
-async function landed() {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`${A}/a/landing?aff=HANDOFF`);
+/** `page` lands on site A at `path` through a partner's link: the click id, once the page holds it. */
+async function landOnA(page, path) {
+  await page.goto(`${A}${path}?aff=HANDOFF`);
   await ready(page);
   const [click] = await env.until(async () => (await env.events('click')).length === 1 && env.events('click'), 10_000, 'the click on site A');
   const id = click.response.click_id;
   await env.until(async () => (await page.evaluate(() => window.affitor.getClickId())) === id, 10_000, 'the click id on site A');
+  return id;
+}
+
+/** A visitor who landed on site A through a partner's link: the page, and the click id. */
+async function landed() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const id = await landOnA(page, '/a/landing');
   await handoffLoaded(page);
   return { context, page, id };
 }
@@ -153,11 +159,7 @@ describe('cross-domain hand-off', () => {
   it('where the CSP forbids WebAssembly, the JavaScript fallback hands off as the hand-off wasm does', async () => {
     env.pages.set('/a/strict', siteA(), { 'Content-Security-Policy': "script-src 'self' 'unsafe-inline'" });
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`${A}/a/strict?aff=HANDOFF`);
-    await ready(page);
-    const [click] = await env.until(async () => (await env.events('click')).length === 1 && env.events('click'), 10_000, 'the click on site A');
-    const id = click.response.click_id;
-    await env.until(async () => (await page.evaluate(() => window.affitor.getClickId())) === id, 10_000, 'the click id on site A');
+    const id = await landOnA(page, '/a/strict');
     assert.deepEqual(await wasms(page), [], 'no wasm under this CSP');
     await Promise.all([page.waitForURL(`${B}/**`), page.click('#to-b')]);
     assert.equal(await navigated(page), `${B}/b/signup?plan=pro&affitor_click_id=${id}#top`);
@@ -183,11 +185,7 @@ describe('cross-domain hand-off', () => {
     assert.ok(!gtm.includes('data-affitor-domains'), 'the tag has no list');
     env.pages.set('/a/gtm', gtm);
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`${A}/a/gtm?aff=HANDOFF`);
-    await ready(page);
-    const [click] = await env.until(async () => (await env.events('click')).length === 1 && env.events('click'), 10_000, 'the click on site A');
-    const id = click.response.click_id;
-    await env.until(async () => (await page.evaluate(() => window.affitor.getClickId())) === id, 10_000, 'the click id on site A');
+    const id = await landOnA(page, '/a/gtm');
     await handoffLoaded(page);
     await Promise.all([page.waitForURL(`${B}/**`), page.click('#to-b')]);
     assert.equal(await navigated(page), `${B}/b/signup?plan=pro&affitor_click_id=${id}#top`);
