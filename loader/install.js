@@ -26,7 +26,7 @@ import { PENDING, keepOnLeaving } from './leaving.js';
 import { load } from './loading.js';
 import { copyQueue, take, watch } from './queue.js';
 import { programId, settings, tracked } from './settings.js';
-import { capturable, hasWork } from './work.js';
+import { capturable, handedOver, hasWork } from './work.js';
 
 export { P, settings };
 
@@ -271,7 +271,7 @@ export function install(tag, version, files) {
     // The hand-off's wasm where the page hands the click over (a list of other sites) or adopts
     // one another site handed over.
     var handoff = domains(list) || page.landings.some(function (l) {
-      return /[?&]affitor_click_id=/.test(read(l, 0));
+      return handedOver(read(l, 0));
     });
     refused = load(files, run, giveUp, typeof ms === 'number' && ms >= 0 ? ms : 10000, handoff);
   }
@@ -308,7 +308,9 @@ export function install(tag, version, files) {
     // tracker when it starts, and by diagnose().)
     idle();
     watch(check);
-    addEventListener('pageshow', check);
+    addEventListener('pageshow', function (e) {
+      if (read(e, 'persisted')) check(); // (the first pageshow comes with load, checked below)
+    });
     addEventListener('load', check);
   }
   return api;

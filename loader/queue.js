@@ -38,7 +38,7 @@ export function copyQueue(queue) {
   return out;
 }
 
-export function copyEntry(e) {
+function copyEntry(e) {
   return isArray(e) ? [e[0], e[1], e[2]] : e;
 }
 

@@ -17,6 +17,11 @@ export function capturable(url) {
   return typeof url === 'string' && CAPTURE.test(url);
 }
 
+/** Whether the address `url` carries a click id another of the business's sites handed over. */
+export function handedOver(url) {
+  return typeof url === 'string' && /[?&]affitor_click_id=/.test(url);
+}
+
 /**
  * Whether the page has work now:
  *   landings  the loader's landing records [url, referrer, time] (kept by earlier page views,

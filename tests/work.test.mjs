@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { capturable, hasWork } from '../loader/work.js';
+import { capturable, handedOver, hasWork } from '../loader/work.js';
 
 const table = JSON.parse(await readFile(new URL('./cases/work.json', import.meta.url), 'utf8'));
 const at = (url) => [url, '', 0];
@@ -21,7 +21,11 @@ describe(`capturable: ${table.rule.split(':')[0]}`, () => {
     assert.equal(capturable('https://app.example/?affitor_click_id='), false);
   });
   it('what is no address', () => {
-    for (const v of [null, undefined, 42, {}, []]) assert.equal(capturable(v), false);
+    for (const v of [null, undefined, 42, {}, []]) assert.equal(capturable(v) || handedOver(v), false);
+  });
+  it('handedOver: a landing that carries affitor_click_id (the hand-off wasm adopts it)', () => {
+    assert.equal(handedOver('https://app.example/?x=1&affitor_click_id=cust_1_2'), true);
+    assert.equal(handedOver('https://app.example/?aff=P1'), false);
   });
 });
 
